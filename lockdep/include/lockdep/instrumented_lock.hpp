@@ -1,0 +1,37 @@
+// The part every instrumented lock type shares: its lock_map and the ways to choose its class.
+//
+//   T lock;                              its own class, named after where it was constructed
+//   T lock{"name"};                      its own class, with that name
+//   T lock{LOCKDEP_CLASS("&x->lock")};   the class of a static key shared by this site
+//   T lock{key};                         the class of an explicit (possibly dynamic) key
+#pragma once
+
+#include <source_location>
+
+#include "lockdep/lock_class_key.hpp"
+#include "lockdep/lock_map.hpp"
+
+namespace lockdep {
+
+class instrumented_lock {
+ public:
+  instrumented_lock(std::source_location where = std::source_location::current())
+      : map_(where) {}
+  explicit instrumented_lock(const char* name,
+                             std::source_location where = std::source_location::current())
+      : map_(name, where) {}
+  explicit instrumented_lock(lock_class_key& key, unsigned subclass = 0) : map_(key, subclass) {}
+  instrumented_lock(const instrumented_lock&) = delete;
+  instrumented_lock& operator=(const instrumented_lock&) = delete;
+
+  lock_map& lockdep_map() { return map_; }
+  const lock_map& lockdep_map() const { return map_; }
+  // Moves the unheld lock to the class of `key` (lockdep_set_class_and_subclass).
+  void set_class(lock_class_key& key, unsigned subclass = 0) { map_.set_class(key, subclass); }
+
+ protected:
+  ~instrumented_lock() = default;
+  lock_map map_;
+};
+
+}  // namespace lockdep

@@ -1,0 +1,48 @@
+// Validator options, read once from the environment variable LOCKDEP_OPTIONS
+// (`key=value:key=value`, as the sanitizers do). Unknown keys and malformed values are reported
+// on stderr with their position and otherwise ignored; the program continues.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lockdep {
+
+struct options {
+  // Keep validating after a report (each distinct problem is reported once). The kernel's
+  // default, and ours, is to turn the validator off after the first report.
+  bool keep_going = false;
+  // Failed lockdep_assert_held()/_not_held() abort the program instead of only reporting.
+  bool abort_on_assert = false;
+  // Where reports go: "stderr" (default), "stdout", or a file path (appended).
+  std::string log_path = "stderr";
+
+  // Table sizes. Running out prints the kernel's `BUG: MAX_... too low!` and turns the
+  // validator off; the program continues.
+  std::size_t max_lock_depth = 48;         // held locks per thread (MAX_LOCK_DEPTH)
+  std::size_t max_classes = 8192;          // lock classes (MAX_LOCKDEP_KEYS)
+  std::size_t max_dependencies = 65536;    // direct dependencies (MAX_LOCKDEP_ENTRIES)
+  std::size_t max_chains = 65536;          // cached lock chains (MAX_LOCKDEP_CHAINS)
+  std::size_t max_chain_hlocks = 5 * 65536;  // classes stored in chains (MAX_LOCKDEP_CHAIN_HLOCKS)
+  std::size_t max_stack_entries = 524288;  // stored stack frames (MAX_STACK_TRACE_ENTRIES)
+  std::size_t stack_depth = 32;            // frames kept per stack trace
+
+  // The hard ceiling for max_lock_depth: per-thread storage is sized by it.
+  static constexpr std::size_t lock_depth_ceiling = 1024;
+};
+
+struct option_error {
+  std::size_t position;  // byte offset of the offending `key=value` in the text
+  std::string message;
+};
+
+// Parses `key=value:key=value` onto `into` (keys not mentioned keep their value). Returns the
+// errors; valid entries are applied even when others are malformed.
+std::vector<option_error> parse_options(std::string_view text, options& into);
+
+// The options in force (LOCKDEP_OPTIONS, read on first use).
+const options& current_options();
+
+}  // namespace lockdep

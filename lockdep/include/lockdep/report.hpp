@@ -1,0 +1,125 @@
+// Structured validator reports.
+//
+// Every problem the validator finds becomes a `report` first: plain data that tests assert on and
+// that formatters render. `render_kernel_text()` renders the text the Linux kernel's lockdep
+// prints for the same situation, line for line (without the `[ seconds.micros]` prefix, which
+// the `lockdep` spdlog logger adds to each line).
+//
+// Reports own all their data (strings, frames): they stay valid after the locks, classes or
+// threads they describe are gone. Copyable and movable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lockdep {
+
+// One symbolized code address, printed as the kernel's `%pS`: `function+0xoff/0xsize [module]`.
+struct stack_frame {
+  std::uintptr_t address = 0;  // the return address (or acquisition ip) itself
+  std::string function;        // demangled, without parameter list; empty when unknown
+  std::uintptr_t offset = 0;   // address - function start
+  std::uintptr_t size = 0;     // function size in bytes; 0 when unknown
+  std::string module;          // empty for the main executable, else the shared object's name
+
+  // `function+0xoff/0xsize [module]`; `0x<address> [module]` when the function is unknown.
+  std::string text() const;
+};
+
+using stack_trace = std::vector<stack_frame>;
+
+enum class report_kind {
+  circular_dependency,  // WARNING: possible circular locking dependency detected
+  recursive_locking,    // WARNING: possible recursive locking detected
+  bad_unlock_balance,   // WARNING: bad unlock balance detected!
+  held_lock_freed,      // WARNING: held lock freed!
+  locks_held_at_exit,   // WARNING: comm/tid still has locks held!
+  lock_depth_overflow,  // BUG: MAX_LOCK_DEPTH too low!
+  capacity_exhausted,   // BUG: MAX_LOCKDEP_KEYS too low! (and the other tables)
+  invalid_subclass,     // BUG: looking up invalid subclass: N
+  assertion_failed,     // a failed lockdep_assert_held / _not_held: a kernel WARN splat
+};
+
+// The report kind as a short stable identifier ("circular_dependency", ...).
+const char* to_string(report_kind kind);
+
+// How a lock was (or is being) acquired; the kernel's held_lock.read.
+enum class lock_access : std::uint8_t {
+  exclusive = 0,         // mutex, spinlock, write side of an rwlock/rwsem
+  shared = 1,            // rwsem read side: a waiting writer blocks new readers
+  shared_recursive = 2,  // rwlock_t read side: readers may recurse
+};
+
+struct thread_identity {
+  std::string comm;  // the thread's name (prctl PR_GET_NAME), as the kernel's task comm
+  long tid = 0;      // gettid()
+
+  std::string text() const { return comm + "/" + std::to_string(tid); }
+};
+
+// One lock as the kernel's print_lock() shows it: instance, class, usage and where it was taken.
+struct lock_description {
+  const void* instance = nullptr;  // the lock object's address
+  std::string class_name;          // printed name, with the kernel's `#N` and `/N` suffixes
+  std::string usage;               // usage string with braces, e.g. "{+.+.}"
+  stack_frame acquired_at;         // the acquisition (or release) call site
+  lock_access access = lock_access::exclusive;
+  bool trylock = false;
+};
+
+// One `-> #N (class){usage}:` block of a circular report: the class and the stack trace that
+// recorded the dependency leading to it.
+struct dependency_step {
+  std::string class_name;
+  std::string usage;
+  stack_trace trace;
+};
+
+struct report {
+  report_kind kind = report_kind::circular_dependency;
+  thread_identity thread;
+  int cpu = 0;           // sched_getcpu() when the report was made (the dump_stack `CPU:` field)
+  double timestamp = 0;  // seconds since process start, as the kernel's log timestamps
+
+  // The lock being acquired (circular, recursive, depth overflow), released (bad unlock balance:
+  // class_name is the lock's name without suffixes, acquired_at the release site) or checked
+  // (assertion_failed).
+  lock_description acquiring;
+  // The held lock it conflicts with: the held lock the new one would depend on (circular), the
+  // same-class lock already held (recursive), the held lock inside freed memory (held lock freed).
+  lock_description holding;
+
+  // circular_dependency: the existing chain in print order, `#D` (holding's class) first and
+  // `#0` (acquiring's class, with the current stack) last. Empty for other kinds.
+  std::vector<dependency_step> chain;
+
+  std::vector<lock_description> held_locks;  // the reporting thread's held locks, bottom first
+  stack_trace backtrace;                     // `stack backtrace:` / `Call Trace:` frames
+
+  // Kind-specific details.
+  const void* freed_from = nullptr;  // held_lock_freed: the freed range [freed_from, freed_to)
+  const void* freed_to = nullptr;
+  std::string limit_name;   // capacity_exhausted / lock_depth_overflow: e.g. "MAX_LOCKDEP_KEYS"
+  std::string limit_option; // the LOCKDEP_OPTIONS key that raises the limit, e.g. "max_classes"
+  std::size_t limit_value = 0;
+  unsigned depth = 0;             // lock_depth_overflow: the depth reached
+  unsigned subclass = 0;          // invalid_subclass
+  std::string assertion;          // assertion_failed: e.g. "lockdep_assert_held(&m)"
+  stack_frame assertion_site;     // assertion_failed: function = "file:line function"
+
+  // A stable identifier for de-duplication: the kind and the class names involved, without
+  // addresses, thread ids or timestamps.
+  std::string id;
+
+  // circular_dependency: the classes of the `Chain exists of:` line, in its order
+  // (acquiring --> ... --> holding). For a two-lock cycle: {acquiring, holding}.
+  std::vector<std::string> cycle() const;
+
+  // The kernel's text for this report, one entry per line, without timestamps.
+  std::vector<std::string> kernel_lines() const;
+  // kernel_lines() joined with '\n' (and a final newline).
+  std::string kernel_text() const;
+};
+
+}  // namespace lockdep

@@ -1,0 +1,79 @@
+// The hot path: lock_acquire and lock_release for chains seen before. Everything here reads
+// thread-local state, the lock's class cache and the lock-free chain cache; anything new falls
+// through to the slow paths in chain_validation.cpp and class_lookup.cpp.
+#include <atomic>
+
+#include "chain_key.hpp"
+#include "validator_core.hpp"
+#include "validator_internal.hpp"
+
+namespace lockdep {
+namespace detail {
+
+void push_held_lock(thread_lock_state& state, lock_map& map, class_index lock_class,
+                    const acquire_request& request, const void* ip) {
+  if (state.depth >= state.max_depth) {
+    report_depth_overflow(state, map, lock_class, request.access, ip);
+    return;
+  }
+  mark_usage(core().classes->at(lock_class), request.access);
+
+  held_lock& next = state.held[state.depth];
+  next = {state.chain_key, ip, &map, lock_class, static_cast<std::uint8_t>(request.subclass),
+          request.access, request.trylock, request.check};
+  std::uint64_t chain_key =
+      iterate_chain_key(state.chain_key, held_lock_id(lock_class, request.access));
+  // Trylocks and unchecked locks record no dependency into themselves, so they have no chain
+  // to validate (the kernel's validate_chain does the same).
+  if (request.check && !request.trylock && !core().chains->contains(chain_key)) {
+    validate_new_chain(state, next, chain_key);
+  }
+  state.chain_key = chain_key;
+  ++state.depth;
+}
+
+}  // namespace detail
+
+void lock_acquire(lock_map& map, const acquire_request& request, const void* ip) {
+  using namespace detail;
+  if (!validation_on.load(std::memory_order_relaxed)) return;
+  thread_lock_state& state = this_thread_state();
+  if (state.ignored() || !prepare_thread_state(state)) return;
+  if (request.subclass >= max_subclasses) {
+    report_invalid_subclass(state, request.subclass, ip);
+    return;
+  }
+  class_index lock_class = class_of(state, map, request.subclass, ip);
+  if (lock_class == no_class) return;
+  push_held_lock(state, map, lock_class, request, ip);
+}
+
+bool lock_release(lock_map& map, const void* ip) {
+  using namespace detail;
+  if (!validation_on.load(std::memory_order_relaxed)) return true;
+  thread_lock_state& state = this_thread_state();
+  if (state.ignored()) return true;
+  if (state.held == nullptr) {
+    if (!prepare_thread_state(state)) return true;
+  } else if (state.generation != validator_generation.load(std::memory_order_relaxed)) {
+    // The lock was taken before a testing reset forgot everything: nothing to check.
+    prepare_thread_state(state);
+    return true;
+  }
+  if (state.depth > 0 && state.held[state.depth - 1].instance == &map) {
+    --state.depth;
+    state.chain_key = state.held[state.depth].prev_chain_key;
+    return true;
+  }
+  for (std::uint32_t i = state.depth; i-- > 0;) {
+    if (state.held[i].instance == &map) {
+      // Released out of order: the locks above it form new chains (the kernel re-acquires them).
+      rebuild_held_stack(state, i, nullptr);
+      return true;
+    }
+  }
+  report_bad_unlock(state, map, ip);
+  return false;
+}
+
+}  // namespace lockdep

@@ -1,0 +1,188 @@
+// Annotations and checks that are not acquisitions: held-state queries, class changes on held
+// locks, might_lock, assertions, freed-memory and thread-exit checks, the per-thread off switch,
+// and the pseudo-lock operations of lock_map.
+#include <cstdint>
+
+#include "report_builder.hpp"
+#include "validator_core.hpp"
+#include "validator_internal.hpp"
+
+namespace lockdep {
+namespace {
+
+using detail::thread_lock_state;
+
+// The current thread's state if the validator can answer questions about it, else nullptr.
+thread_lock_state* answering_state() {
+  if (!detail::validation_on.load(std::memory_order_relaxed)) return nullptr;
+  thread_lock_state& state = detail::this_thread_state();
+  if (state.ignored() || !detail::prepare_thread_state(state)) return nullptr;
+  return &state;
+}
+
+std::int32_t find_held(const thread_lock_state& state, const lock_map& map) {
+  for (std::uint32_t i = state.depth; i-- > 0;) {
+    if (state.held[i].instance == &map) return static_cast<std::int32_t>(i);
+  }
+  return -1;
+}
+
+void report_assertion(const lock_map& map, const char* expression, std::source_location where,
+                      const void* ip) {
+  thread_lock_state* state = answering_state();
+  if (state == nullptr) return;
+  detail::busy_scope busy(*state);
+  std::lock_guard guard(detail::core().graph_lock);
+  report failed = detail::start_report(report_kind::assertion_failed, *state, ip);
+  std::int32_t held = find_held(*state, map);
+  failed.acquiring = held >= 0 ? detail::describe(state->held[held])
+                               : detail::describe(map, detail::no_class,
+                                                  lock_access::exclusive, nullptr);
+  failed.assertion = expression;
+  failed.assertion_site.function = std::string(where.file_name()) + ":" +
+                                   std::to_string(where.line()) + " " + where.function_name();
+  detail::issue(std::move(failed));
+}
+
+}  // namespace
+
+held_state lock_held_state(const lock_map& map) {
+  thread_lock_state* state = answering_state();
+  if (state == nullptr) return held_state::unknown;
+  return find_held(*state, map) >= 0 ? held_state::held : held_state::not_held;
+}
+
+held_state lock_held_state(const lock_map& map, lock_access access) {
+  thread_lock_state* state = answering_state();
+  if (state == nullptr) return held_state::unknown;
+  std::int32_t held = find_held(*state, map);
+  if (held < 0) return held_state::not_held;
+  bool held_for_read = state->held[held].access != lock_access::exclusive;
+  bool asked_for_read = access != lock_access::exclusive;
+  return held_for_read == asked_for_read ? held_state::held : held_state::not_held;
+}
+
+void lock_set_class(lock_map& map, lock_class_key& key, unsigned subclass, const void* ip) {
+  thread_lock_state* state = answering_state();
+  if (state == nullptr) return;
+  std::int32_t held = find_held(*state, map);
+  if (held < 0) {
+    detail::report_bad_unlock(*state, map, ip);
+    return;
+  }
+  lock_map_access::set_key(map, &key, subclass);
+  detail::class_index lock_class = detail::class_of(*state, map, subclass, ip);
+  if (lock_class == detail::no_class) return;
+  detail::held_lock changed = state->held[held];
+  changed.lock_class = lock_class;
+  changed.subclass = static_cast<std::uint8_t>(subclass);
+  detail::rebuild_held_stack(*state, static_cast<std::uint32_t>(held), &changed);
+}
+
+void lock_set_subclass(lock_map& map, unsigned subclass, const void* ip) {
+  thread_lock_state* state = answering_state();
+  if (state == nullptr) return;
+  std::int32_t held = find_held(*state, map);
+  if (held < 0) {
+    detail::report_bad_unlock(*state, map, ip);
+    return;
+  }
+  if (subclass >= max_subclasses) {
+    detail::report_invalid_subclass(*state, subclass, ip);
+    return;
+  }
+  detail::class_index lock_class = detail::class_of(*state, map, subclass, ip);
+  if (lock_class == detail::no_class) return;
+  detail::held_lock changed = state->held[held];
+  changed.lock_class = lock_class;
+  changed.subclass = static_cast<std::uint8_t>(subclass);
+  detail::rebuild_held_stack(*state, static_cast<std::uint32_t>(held), &changed);
+}
+
+void might_lock(lock_map& map, lock_access access, const void* ip) {
+  if (ip == nullptr) ip = LOCKDEP_RET_IP;
+  acquire_request request;
+  request.subclass = map.default_subclass();
+  request.access = access;
+  lock_acquire(map, request, ip);
+  lock_release(map, ip);
+}
+
+void check_no_locks_freed(const void* from, std::size_t size) {
+  thread_lock_state* state = answering_state();
+  if (state == nullptr || state->depth == 0) return;
+  auto begin = reinterpret_cast<std::uintptr_t>(from);
+  auto end = begin + size;
+  for (std::uint32_t i = 0; i < state->depth; ++i) {
+    auto instance = reinterpret_cast<std::uintptr_t>(state->held[i].instance);
+    if (instance + sizeof(lock_map) <= begin || instance >= end) continue;
+    {
+      detail::busy_scope busy(*state);
+      std::lock_guard guard(detail::core().graph_lock);
+      report freed = detail::start_report(report_kind::held_lock_freed, *state, LOCKDEP_RET_IP);
+      freed.holding = detail::describe(state->held[i]);
+      freed.freed_from = from;
+      freed.freed_to = static_cast<const char*>(from) + size;
+      detail::issue(std::move(freed));
+    }
+    // The memory is going away: forget the entry so nothing later looks at it.
+    detail::rebuild_held_stack(*state, i, nullptr);
+    return;
+  }
+}
+
+void check_no_locks_held() {
+  thread_lock_state* state = answering_state();
+  if (state == nullptr || state->depth == 0) return;
+  detail::busy_scope busy(*state);
+  std::lock_guard guard(detail::core().graph_lock);
+  if (!detail::validation_on.load(std::memory_order_relaxed)) return;
+  detail::issue(detail::start_report(report_kind::locks_held_at_exit, *state, nullptr));
+}
+
+void assert_held(const lock_map& map, const char* expression, std::source_location where) {
+  if (lock_held_state(map) == held_state::not_held) {
+    report_assertion(map, expression, where, LOCKDEP_RET_IP);
+  }
+}
+
+void assert_not_held(const lock_map& map, const char* expression, std::source_location where) {
+  if (lock_held_state(map) == held_state::held) {
+    report_assertion(map, expression, where, LOCKDEP_RET_IP);
+  }
+}
+
+bool validation_enabled() { return detail::validation_on.load(std::memory_order_relaxed); }
+
+std::size_t report_count() {
+  std::lock_guard guard(detail::core().graph_lock);
+  return detail::core().reports_issued;
+}
+
+validation_off_scope::validation_off_scope() { ++detail::this_thread_state().off; }
+validation_off_scope::~validation_off_scope() { --detail::this_thread_state().off; }
+
+void lock_map::acquire(unsigned subclass) {
+  acquire_request request;
+  request.subclass = subclass != 0 ? subclass : default_subclass_;
+  lock_acquire(*this, request, LOCKDEP_RET_IP);
+}
+
+void lock_map::acquire_read() {
+  acquire_request request;
+  request.subclass = default_subclass_;
+  request.access = lock_access::shared_recursive;
+  lock_acquire(*this, request, LOCKDEP_RET_IP);
+}
+
+bool lock_map::try_acquire() {
+  acquire_request request;
+  request.subclass = default_subclass_;
+  request.trylock = true;
+  lock_acquire(*this, request, LOCKDEP_RET_IP);
+  return true;
+}
+
+void lock_map::release() { lock_release(*this, LOCKDEP_RET_IP); }
+
+}  // namespace lockdep

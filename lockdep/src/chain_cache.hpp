@@ -1,0 +1,73 @@
+// The lock-chain cache: the set of chain keys (hashes of held-class sequences) already validated.
+//
+// A hit means this exact sequence of held classes was validated before, so the acquisition
+// needs no graph work at all; this is what makes the common path cheap.
+//
+// Protocol: lookups are lock-free and may run on any thread at any time; inserts and removals
+// happen only under the graph lock (one writer). The table is open addressing over atomic
+// 64-bit keys. A writer publishes a key with a release store after the chain's record is
+// complete; a reader that sees it needs nothing else from the record, so relaxed loads suffice
+// for the membership test. Removal replaces the key with a tombstone, so probes continue past
+// it; inserts reuse tombstones. A reader racing with a removal may still see the old key, which
+// at worst skips validating a chain that was valid when it was checked.
+//
+// Not copyable or movable.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "lock_class.hpp"
+
+namespace lockdep::detail {
+
+class chain_cache {
+ public:
+  struct chain {
+    std::uint64_t key = 0;               // 0 when the record is free
+    std::vector<class_index> classes;    // the held classes, bottom first, ending with the new one
+  };
+
+  chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks);
+  chain_cache(const chain_cache&) = delete;
+  chain_cache& operator=(const chain_cache&) = delete;
+
+  // Lock-free.
+  bool contains(std::uint64_t key) const;
+
+  enum class insert_result { inserted, chains_full, hlocks_full };
+  // Records a validated chain. Graph lock held; `key` must not be present.
+  insert_result insert(std::uint64_t key, std::vector<class_index> classes, std::uint32_t* id);
+  // Forgets a chain (its record and its key). Graph lock held.
+  void remove(std::uint32_t id);
+  const chain* record(std::uint32_t id) const;
+
+  std::size_t size() const { return live_chains_; }
+  std::size_t capacity() const { return max_chains_; }
+  std::size_t hlocks_used() const { return hlocks_used_; }
+  std::size_t hlocks_capacity() const { return max_chain_hlocks_; }
+  std::uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  void clear();
+
+ private:
+  static constexpr std::uint64_t empty_slot = 0;
+  static constexpr std::uint64_t tombstone = 1;
+  // Keys 0 and 1 are reserved for slot states; real keys are nudged away from them.
+  static std::uint64_t stored_form(std::uint64_t key) { return key < 2 ? key + 2 : key; }
+  std::size_t slot_of(std::uint64_t stored) const;
+
+  std::size_t max_chains_;
+  std::size_t max_chain_hlocks_;
+  std::size_t mask_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> slots_;
+  std::vector<chain> records_;        // index = chain id - 1
+  std::vector<std::uint32_t> free_records_;
+  std::size_t live_chains_ = 0;
+  std::size_t hlocks_used_ = 0;
+  mutable std::atomic<std::uint64_t> hits_{0};
+};
+
+}  // namespace lockdep::detail

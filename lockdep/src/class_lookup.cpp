@@ -1,0 +1,119 @@
+// Finding a lock's class (lock-free through the map's cache, else registering it under the
+// graph lock), and forgetting classes when their key or their lock goes away.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "report_builder.hpp"
+#include "validator_core.hpp"
+#include "validator_internal.hpp"
+
+namespace lockdep::detail {
+namespace {
+
+const char* base_name(const char* path) {
+  const char* base = path;
+  for (const char* at = path; *at != '\0'; ++at) {
+    if (*at == '/') base = at + 1;
+  }
+  return base;
+}
+
+// Per-instance locks without a name are named after where they were constructed.
+std::string class_name_for(const lock_map& map) {
+  if (map.name() != nullptr) return map.name();
+  const std::source_location& where = map.where();
+  if (where.file_name() == nullptr || where.file_name()[0] == '\0') return "lock_map";
+  return std::string(base_name(where.file_name())) + ":" + std::to_string(where.line());
+}
+
+class_index register_class(thread_lock_state& state, lock_map& map, unsigned subclass,
+                           const void* ip) {
+  busy_scope busy(state);
+  validator_core& shared = core();
+  std::lock_guard guard(shared.graph_lock);
+  if (!validation_on.load(std::memory_order_relaxed)) return no_class;
+  const void* key = map.class_identity();
+  class_index found = shared.classes->find(key, subclass);
+  if (found == no_class) {
+    found = shared.classes->create(key, subclass, class_name_for(map));
+    if (found == no_class) {
+      issue_capacity_report(state, "MAX_LOCKDEP_KEYS", "max_classes",
+                            shared.classes->capacity(), ip);
+      return no_class;
+    }
+  }
+  lock_map_access::cached_class(map, subclass).store(found, std::memory_order_release);
+  return found;
+}
+
+void forget_class(validator_core& shared, class_index doomed) {
+  for (std::uint32_t chain_id : shared.classes->at(doomed).chains) {
+    const chain_cache::chain* chain = shared.chains->record(chain_id);
+    if (chain == nullptr) continue;
+    // The id may be stale (the chain was removed and its record reused by another chain).
+    if (std::find(chain->classes.begin(), chain->classes.end(), doomed) == chain->classes.end()) {
+      continue;
+    }
+    shared.chains->remove(chain_id);
+  }
+  shared.graph->remove_class(doomed);
+  shared.classes->destroy(doomed);
+}
+
+}  // namespace
+
+class_index class_of(thread_lock_state& state, lock_map& map, unsigned subclass,
+                     const void* ip) {
+  validator_core& shared = core();
+  class_index cached = lock_map_access::cached_class(map, subclass).load(std::memory_order_acquire);
+  if (cached != no_class && cached <= shared.classes->capacity() &&
+      shared.classes->at(cached).key.load(std::memory_order_acquire) ==
+          class_registry::identity_of(map.class_identity(), subclass)) {
+    return cached;
+  }
+  return register_class(state, map, subclass, ip);
+}
+
+void forget_classes(const void* identity) {
+  thread_lock_state& state = this_thread_state();
+  busy_scope busy(state);
+  validator_core& shared = core();
+  std::lock_guard guard(shared.graph_lock);
+  for (unsigned subclass = 0; subclass < max_subclasses; ++subclass) {
+    class_index doomed = shared.classes->find(identity, subclass);
+    if (doomed != no_class) forget_class(shared, doomed);
+  }
+}
+
+void report_invalid_subclass(thread_lock_state& state, unsigned subclass, const void* ip) {
+  busy_scope busy(state);
+  std::lock_guard guard(core().graph_lock);
+  if (!validation_on.load(std::memory_order_relaxed)) return;
+  report invalid = start_report(report_kind::invalid_subclass, state, ip);
+  invalid.subclass = subclass;
+  issue(std::move(invalid));
+  // The kernel turns itself off here whatever else is configured.
+  validation_on.store(false, std::memory_order_relaxed);
+}
+
+}  // namespace lockdep::detail
+
+namespace lockdep {
+
+void forget_lock_class_key(const void* key) { detail::forget_classes(key); }
+
+dynamic_lock_class_key::~dynamic_lock_class_key() { forget_lock_class_key(this); }
+
+lock_map::~lock_map() {
+  check_no_locks_freed(this, sizeof(*this));
+  // Only a lock that was ever used has classes to forget; unused locks cost nothing here.
+  if (has_own_class() && lock_map_access::ever_registered(*this)) detail::forget_classes(this);
+}
+
+void lock_map::set_class(lock_class_key& key, unsigned subclass) {
+  if (has_own_class() && lock_map_access::ever_registered(*this)) detail::forget_classes(this);
+  lock_map_access::set_key(*this, &key, subclass);
+}
+
+}  // namespace lockdep

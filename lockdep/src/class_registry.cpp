@@ -1,0 +1,90 @@
+#include "class_registry.hpp"
+
+
+namespace lockdep::detail {
+
+std::string usage_string(std::uint32_t usage) {
+  // Without interrupt contexts a usage bit is either unset ('.') or "enabled" ('+'); the
+  // kernel's '-' and '?' need an in-interrupt acquisition, which we never record.
+  auto mark = [usage](std::uint32_t bit) { return (usage & bit) != 0 ? '+' : '.'; };
+  return {'{',
+          mark(usage_enabled_hardirq),
+          mark(usage_enabled_hardirq_read),
+          mark(usage_enabled_softirq),
+          mark(usage_enabled_softirq_read),
+          '}'};
+}
+
+std::string lock_class::printable_name() const {
+  std::string printed = name;
+  if (name_version > 1) printed += "#" + std::to_string(name_version);
+  if (subclass != 0) printed += "/" + std::to_string(subclass);
+  return printed;
+}
+
+class_registry::class_registry(std::size_t max_classes)
+    : capacity_(max_classes), classes_(std::make_unique<lock_class[]>(max_classes + 1)) {}
+
+class_index class_registry::find(const void* key, unsigned subclass) const {
+  auto found = by_identity_.find(identity_of(key, subclass));
+  return found == by_identity_.end() ? no_class : found->second;
+}
+
+unsigned class_registry::version_for(const void* key, const std::string& name) {
+  // Subclasses of one key share its version, so `#3/1` and `#3` name one key's classes.
+  for (unsigned subclass = 0; subclass < 8; ++subclass) {
+    class_index sibling = find(key, subclass);
+    if (sibling != no_class) return classes_[sibling].name_version;
+  }
+  name_versions& versions = versions_[name];
+  if (versions.live == 0) versions.max_version = 0;
+  return ++versions.max_version;
+}
+
+class_index class_registry::create(const void* key, unsigned subclass, std::string name) {
+  class_index index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else if (next_unused_ <= capacity_) {
+    index = next_unused_++;
+  } else {
+    return no_class;
+  }
+  lock_class& created = classes_[index];
+  created.name_version = version_for(key, name);
+  versions_[name].live++;
+  created.name = std::move(name);
+  created.subclass = static_cast<std::uint8_t>(subclass);
+  created.usage.store(0, std::memory_order_relaxed);
+  created.after.clear();
+  created.before.clear();
+  created.chains.clear();
+  by_identity_.emplace(identity_of(key, subclass), index);
+  // Publish last: the fast path treats a class whose identity matches as ready.
+  created.key.store(identity_of(key, subclass), std::memory_order_release);
+  return index;
+}
+
+void class_registry::destroy(class_index index) {
+  lock_class& doomed = classes_[index];
+  by_identity_.erase(doomed.key.load(std::memory_order_relaxed));
+  auto versions = versions_.find(doomed.name);
+  if (versions != versions_.end() && --versions->second.live == 0) versions_.erase(versions);
+  doomed.key.store(nullptr, std::memory_order_release);
+  doomed.after = {};
+  doomed.before = {};
+  doomed.chains = {};
+  free_.push_back(index);
+}
+
+std::vector<class_index> class_registry::all() const {
+  std::vector<class_index> indices;
+  indices.reserve(by_identity_.size());
+  for (class_index index = 1; index < next_unused_; ++index) {
+    if (classes_[index].in_use()) indices.push_back(index);
+  }
+  return indices;
+}
+
+}  // namespace lockdep::detail

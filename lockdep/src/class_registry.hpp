@@ -1,0 +1,61 @@
+// The table of lock classes: lookup by (key, subclass), registration with the kernel's naming
+// rules (`#N` for a second key with an equal name), and forgetting a key's classes.
+//
+// Not thread-safe: the validator calls it under its graph lock, except `at()` which the fast
+// path may call without it (slots are never freed while a lock of theirs is in use).
+// Not copyable or movable.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "lock_class.hpp"
+
+namespace lockdep::detail {
+
+class class_registry {
+ public:
+  explicit class_registry(std::size_t max_classes);
+  class_registry(const class_registry&) = delete;
+  class_registry& operator=(const class_registry&) = delete;
+
+  lock_class& at(class_index index) { return classes_[index]; }
+  const lock_class& at(class_index index) const { return classes_[index]; }
+
+  class_index find(const void* key, unsigned subclass) const;
+  // Creates the class; no_class when the table is full (MAX_LOCKDEP_KEYS).
+  class_index create(const void* key, unsigned subclass, std::string name);
+
+  // A class's identity, as in the kernel: the key's address plus the subclass. Keys and lock
+  // maps are at least 8 bytes long, so two keys' identities never collide.
+  static const void* identity_of(const void* key, unsigned subclass) {
+    return static_cast<const char*>(key) + subclass;
+  }
+  // Frees the slot. The caller has already removed the class's dependencies and chains.
+  void destroy(class_index index);
+
+  std::size_t size() const { return by_identity_.size(); }
+  std::size_t capacity() const { return capacity_; }
+  // Every class in use, in index order.
+  std::vector<class_index> all() const;
+
+ private:
+  struct name_versions {
+    unsigned live = 0;         // classes in use with this name
+    unsigned max_version = 0;  // highest version handed out while some were live
+  };
+
+  unsigned version_for(const void* key, const std::string& name);
+
+  std::size_t capacity_;
+  std::unique_ptr<lock_class[]> classes_;  // [0] unused
+  std::vector<class_index> free_;
+  class_index next_unused_ = 1;
+  std::unordered_map<const void*, class_index> by_identity_;
+  std::unordered_map<std::string, name_versions> versions_;
+};
+
+}  // namespace lockdep::detail

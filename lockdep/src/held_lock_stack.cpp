@@ -1,0 +1,53 @@
+#include "held_lock_stack.hpp"
+
+#include <algorithm>
+
+#include "lockdep/validator.hpp"
+#include "validator_core.hpp"
+
+namespace lockdep::detail {
+namespace {
+
+constinit thread_local thread_lock_state thread_state{};
+
+// Runs the exit check and frees the thread's storage when the thread ends. Only constructed
+// (and so only costs anything) for threads that used a lock.
+struct thread_exit_check {
+  ~thread_exit_check() {
+    thread_lock_state& state = thread_state;
+    check_no_locks_held();
+    state.exiting = true;
+    delete[] state.held;
+    state.held = nullptr;
+    state.depth = 0;
+    state.max_depth = 0;
+  }
+};
+
+}  // namespace
+
+thread_lock_state& this_thread_state() { return thread_state; }
+
+bool prepare_thread_state(thread_lock_state& state) {
+  if (state.exiting) return false;
+  std::uint64_t generation = validator_generation.load(std::memory_order_acquire);
+  if (state.held != nullptr && state.generation == generation) return true;
+
+  // First use, or a testing reset forgot every class: held locks recorded before it mean
+  // nothing now, and the depth limit may have changed.
+  static thread_local thread_exit_check exit_check;
+  (void)exit_check;
+  auto depth = static_cast<std::uint32_t>(
+      std::clamp<std::size_t>(core().config.max_lock_depth, 1, options::lock_depth_ceiling));
+  if (state.max_depth != depth) {
+    delete[] state.held;
+    state.held = new held_lock[depth];
+    state.max_depth = depth;
+  }
+  state.generation = generation;
+  state.depth = 0;
+  state.chain_key = initial_chain_key;
+  return true;
+}
+
+}  // namespace lockdep::detail

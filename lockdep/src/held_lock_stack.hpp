@@ -1,0 +1,61 @@
+// The per-thread stack of held locks (the kernel's task_struct held_locks[] and friends).
+//
+// Each thread owns its state; no other thread reads or writes it, so it needs no
+// synchronization. The held-lock array is allocated on the thread's first lock (sized by
+// max_lock_depth) and freed when the thread exits, after the exit check.
+#pragma once
+
+#include <cstdint>
+
+#include "chain_key.hpp"
+#include "lock_class.hpp"
+#include "lockdep/lock_map.hpp"
+#include "lockdep/report.hpp"
+
+namespace lockdep::detail {
+
+struct held_lock {
+  std::uint64_t prev_chain_key;  // the thread's chain key before this lock was pushed
+  const void* acquire_ip;
+  lock_map* instance;
+  class_index lock_class;
+  std::uint8_t subclass;
+  lock_access access;
+  bool trylock;
+  bool check;
+};
+
+struct thread_lock_state {
+  std::uint64_t chain_key = initial_chain_key;
+  std::uint32_t depth = 0;
+  std::uint32_t max_depth = 0;    // the depth limit; 0 until `held` is allocated
+  std::uint32_t busy = 0;         // inside the validator: instrumented calls are ignored
+  std::uint32_t off = 0;          // validation_off_scope nesting
+  bool exiting = false;           // thread-exit check done; ignore everything after it
+  std::uint64_t generation = 0;   // the validator generation this state belongs to
+  held_lock* held = nullptr;
+
+  bool ignored() const { return busy != 0 || off != 0 || exiting; }
+};
+
+// The calling thread's state (zero-initialized thread-local storage, no constructor to run).
+thread_lock_state& this_thread_state();
+
+// Makes the thread's state usable for the current validator generation: allocates the held-lock
+// array on first use and registers the thread-exit check; drops held locks recorded before a
+// testing reset. False if the state cannot be used (the thread is exiting).
+bool prepare_thread_state(thread_lock_state& state);
+
+// Marks the thread as inside the validator for the scope's lifetime.
+class busy_scope {
+ public:
+  explicit busy_scope(thread_lock_state& state) : state_(state) { ++state_.busy; }
+  ~busy_scope() { --state_.busy; }
+  busy_scope(const busy_scope&) = delete;
+  busy_scope& operator=(const busy_scope&) = delete;
+
+ private:
+  thread_lock_state& state_;
+};
+
+}  // namespace lockdep::detail

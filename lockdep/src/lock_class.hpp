@@ -1,0 +1,85 @@
+// A lock class: the unit the validator reasons about. Every lock instance created with the same
+// key (and subclass) shares one, and so shares what was learnt about lock order.
+//
+// Fields read by the lock-free fast path are atomics (identity, usage); everything else is
+// owned by the graph lock. Not copyable or movable: classes live in a fixed table and are
+// referred to by index.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lockdep/report.hpp"
+
+namespace lockdep::detail {
+
+using class_index = std::uint32_t;
+inline constexpr class_index no_class = 0;  // index 0 is never used
+
+// Dependency types, as the kernel's lock_list.dep bits: (S)hared or (E)xclusive holder, then
+// (R)ecursive-read or (N)on-recursive acquirer.
+enum dependency_bits : std::uint8_t {
+  dep_shared_recursive = 1 << 0,        // SR
+  dep_exclusive_recursive = 1 << 1,     // ER
+  dep_shared_nonrecursive = 1 << 2,     // SN
+  dep_exclusive_nonrecursive = 1 << 3,  // EN
+  dep_from_shared = dep_shared_recursive | dep_shared_nonrecursive,
+  dep_to_nonrecursive = dep_shared_nonrecursive | dep_exclusive_nonrecursive,
+};
+
+constexpr std::uint8_t dependency_type(lock_access holder, lock_access acquirer) {
+  unsigned bit = (holder == lock_access::exclusive ? 1u : 0u) +
+                 (acquirer != lock_access::shared_recursive ? 2u : 0u);
+  return static_cast<std::uint8_t>(1u << bit);
+}
+
+// One direction of a dependency "from --> to" (from held while to was acquired).
+struct dependency {
+  class_index other;      // `to` in the forward list, `from` in the backward list
+  std::uint8_t types;     // dependency_bits seen for this pair (forward orientation)
+  std::uint16_t distance; // 1 when `to` was taken directly on top of `from`
+  std::uint32_t trace;    // stack store id of the first time it was seen
+};
+
+// Usage bits: the kernel's, with userspace meaning. We model no interrupt contexts, so locks are
+// only ever "acquired with interrupts enabled": write or read.
+enum usage_bits : std::uint32_t {
+  usage_enabled_hardirq = 1 << 2,
+  usage_enabled_hardirq_read = 1 << 3,
+  usage_enabled_softirq = 1 << 6,
+  usage_enabled_softirq_read = 1 << 7,
+  usage_used = 1 << 8,
+  usage_used_read = 1 << 9,
+  usage_write = usage_enabled_hardirq | usage_enabled_softirq | usage_used,
+  usage_read = usage_enabled_hardirq_read | usage_enabled_softirq_read | usage_used_read,
+};
+
+// `{+.+.}`: per state (hardirq, softirq) a write and a read character.
+std::string usage_string(std::uint32_t usage);
+
+struct lock_class {
+  std::atomic<const void*> key{nullptr};  // identity: key + subclass; nullptr when free
+  std::atomic<std::uint32_t> usage{0};
+  std::uint8_t subclass = 0;
+  std::string name;            // base name, without #N or /N
+  unsigned name_version = 0;   // the kernel's name_version: 1 prints no #N suffix
+  std::vector<dependency> after;   // locks taken while holding this one
+  std::vector<dependency> before;  // locks held while this one was taken
+  std::vector<std::uint32_t> chains;  // chain ids containing this class (may be stale)
+
+  // "&type->s_umount_key#43/1"
+  std::string printable_name() const;
+  bool in_use() const { return key.load(std::memory_order_relaxed) != nullptr; }
+};
+
+// Records that the class was acquired this way. Lock-free; writes only the first time.
+inline void mark_usage(lock_class& used, lock_access access) {
+  std::uint32_t bits = access == lock_access::exclusive ? usage_write : usage_read;
+  if ((used.usage.load(std::memory_order_relaxed) & bits) != bits) {
+    used.usage.fetch_or(bits, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace lockdep::detail

@@ -1,0 +1,231 @@
+// The instrumented lock types. Defined out of line on purpose: each operation is one real frame
+// (named in stack traces, like the kernel's __mutex_lock), and LOCKDEP_RET_IP inside it is the
+// user's call site.
+#include <pthread.h>
+
+#include <thread>
+
+#include "lockdep/mutex.hpp"
+#include "lockdep/shared_mutex.hpp"
+#include "lockdep/spinlock.hpp"
+#include "lockdep/validator.hpp"
+
+namespace lockdep {
+namespace {
+
+acquire_request blocking(unsigned subclass, lock_access access = lock_access::exclusive) {
+  return {subclass, access, false, true};
+}
+
+acquire_request trylock(unsigned subclass, lock_access access = lock_access::exclusive) {
+  return {subclass, access, true, true};
+}
+
+}  // namespace
+
+void mutex::lock() {
+  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  real_.lock();
+}
+
+void mutex::lock_nested(unsigned subclass) {
+  lock_acquire(map_, blocking(subclass), LOCKDEP_RET_IP);
+  real_.lock();
+}
+
+bool mutex::try_lock() {
+  if (!real_.try_lock()) return false;
+  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  return true;
+}
+
+void mutex::unlock() {
+  if (lock_release(map_, LOCKDEP_RET_IP)) real_.unlock();
+}
+
+void recursive_mutex::lock() {
+  if (owned_by_caller()) {
+    real_.lock();
+    ++depth_;
+    return;
+  }
+  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  real_.lock();
+  owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  depth_ = 1;
+}
+
+bool recursive_mutex::try_lock() {
+  if (!real_.try_lock()) return false;
+  if (owned_by_caller()) {
+    ++depth_;
+    return true;
+  }
+  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  depth_ = 1;
+  return true;
+}
+
+void recursive_mutex::unlock() {
+  if (!owned_by_caller()) {
+    lock_release(map_, LOCKDEP_RET_IP);  // not held by this thread: reported, not unlocked
+    return;
+  }
+  if (--depth_ == 0) {
+    owner_.store(std::thread::id{}, std::memory_order_relaxed);
+    lock_release(map_, LOCKDEP_RET_IP);
+  }
+  real_.unlock();
+}
+
+void timed_mutex::lock() {
+  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  real_.lock();
+}
+
+bool timed_mutex::try_lock() {
+  if (!real_.try_lock()) return false;
+  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  return true;
+}
+
+bool timed_mutex::try_lock_until_steady(std::chrono::steady_clock::time_point deadline) {
+  if (!real_.try_lock_until(deadline)) return false;
+  // LOCKDEP_RET_IP here is try_lock_for/until, inlined into the caller.
+  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  return true;
+}
+
+void timed_mutex::unlock() {
+  if (lock_release(map_, LOCKDEP_RET_IP)) real_.unlock();
+}
+
+void shared_mutex::lock() {
+  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  real_.lock();
+}
+
+void shared_mutex::lock_nested(unsigned subclass) {
+  lock_acquire(map_, blocking(subclass), LOCKDEP_RET_IP);
+  real_.lock();
+}
+
+bool shared_mutex::try_lock() {
+  if (!real_.try_lock()) return false;
+  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  return true;
+}
+
+void shared_mutex::unlock() {
+  if (lock_release(map_, LOCKDEP_RET_IP)) real_.unlock();
+}
+
+void shared_mutex::lock_shared() {
+  lock_acquire(map_, blocking(map_.default_subclass(), lock_access::shared), LOCKDEP_RET_IP);
+  real_.lock_shared();
+}
+
+void shared_mutex::lock_shared_nested(unsigned subclass) {
+  lock_acquire(map_, blocking(subclass, lock_access::shared), LOCKDEP_RET_IP);
+  real_.lock_shared();
+}
+
+bool shared_mutex::try_lock_shared() {
+  if (!real_.try_lock_shared()) return false;
+  lock_acquire(map_, trylock(map_.default_subclass(), lock_access::shared), LOCKDEP_RET_IP);
+  return true;
+}
+
+void shared_mutex::unlock_shared() {
+  if (lock_release(map_, LOCKDEP_RET_IP)) real_.unlock_shared();
+}
+
+rwlock::rwlock(std::source_location where) : instrumented_lock(where) { initialize(); }
+rwlock::rwlock(const char* name, std::source_location where) : instrumented_lock(name, where) {
+  initialize();
+}
+rwlock::rwlock(lock_class_key& key, unsigned subclass) : instrumented_lock(key, subclass) {
+  initialize();
+}
+rwlock::~rwlock() { pthread_rwlock_destroy(&real_); }
+
+void rwlock::initialize() {
+  // Reader-preferring: a waiting writer does not block new readers, which is what makes
+  // recursive reads safe (the kernel's rwlock_t semantics).
+  pthread_rwlockattr_t attributes;
+  pthread_rwlockattr_init(&attributes);
+  pthread_rwlockattr_setkind_np(&attributes, PTHREAD_RWLOCK_PREFER_READER_NP);
+  pthread_rwlock_init(&real_, &attributes);
+  pthread_rwlockattr_destroy(&attributes);
+}
+
+void rwlock::lock() {
+  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  pthread_rwlock_wrlock(&real_);
+}
+
+bool rwlock::try_lock() {
+  if (pthread_rwlock_trywrlock(&real_) != 0) return false;
+  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  return true;
+}
+
+void rwlock::unlock() {
+  if (lock_release(map_, LOCKDEP_RET_IP)) pthread_rwlock_unlock(&real_);
+}
+
+void rwlock::lock_shared() {
+  lock_acquire(map_, blocking(map_.default_subclass(), lock_access::shared_recursive),
+               LOCKDEP_RET_IP);
+  pthread_rwlock_rdlock(&real_);
+}
+
+bool rwlock::try_lock_shared() {
+  if (pthread_rwlock_tryrdlock(&real_) != 0) return false;
+  lock_acquire(map_, trylock(map_.default_subclass(), lock_access::shared_recursive),
+               LOCKDEP_RET_IP);
+  return true;
+}
+
+void rwlock::unlock_shared() {
+  if (lock_release(map_, LOCKDEP_RET_IP)) pthread_rwlock_unlock(&real_);
+}
+
+void spinlock::spin_until_acquired() {
+  while (locked_.exchange(true, std::memory_order_acquire)) {
+    // Spin on a read (no cache-line ping-pong), and yield now and then: with few cores the
+    // holder may be waiting for ours.
+    for (unsigned spins = 1; locked_.load(std::memory_order_relaxed); ++spins) {
+      if (spins % 128 == 0) std::this_thread::yield();
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+  }
+}
+
+void spinlock::lock() {
+  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  spin_until_acquired();
+}
+
+void spinlock::lock_nested(unsigned subclass) {
+  lock_acquire(map_, blocking(subclass), LOCKDEP_RET_IP);
+  spin_until_acquired();
+}
+
+bool spinlock::try_lock() {
+  if (locked_.load(std::memory_order_relaxed) ||
+      locked_.exchange(true, std::memory_order_acquire)) {
+    return false;
+  }
+  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  return true;
+}
+
+void spinlock::unlock() {
+  if (lock_release(map_, LOCKDEP_RET_IP)) locked_.store(false, std::memory_order_release);
+}
+
+}  // namespace lockdep

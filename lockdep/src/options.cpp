@@ -1,0 +1,101 @@
+#include "lockdep/options.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace lockdep {
+namespace {
+
+bool parse_bool(std::string_view text, bool& into) {
+  if (text == "1" || text == "true" || text == "yes") return into = true, true;
+  if (text == "0" || text == "false" || text == "no") return into = false, true;
+  return false;
+}
+
+bool parse_size(std::string_view text, std::size_t& into) {
+  std::size_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() || value == 0) return false;
+  into = value;
+  return true;
+}
+
+// Applies one key=value; an error message, or empty on success.
+std::string apply(std::string_view key, std::string_view value, options& into) {
+  struct size_option {
+    std::string_view key;
+    std::size_t options::*field;
+  };
+  static constexpr size_option sizes[] = {
+      {"max_lock_depth", &options::max_lock_depth},
+      {"max_classes", &options::max_classes},
+      {"max_dependencies", &options::max_dependencies},
+      {"max_chains", &options::max_chains},
+      {"max_chain_hlocks", &options::max_chain_hlocks},
+      {"max_stack_entries", &options::max_stack_entries},
+      {"stack_depth", &options::stack_depth},
+  };
+  if (key == "keep_going" || key == "abort_on_assert") {
+    bool& field = key == "keep_going" ? into.keep_going : into.abort_on_assert;
+    return parse_bool(value, field) ? "" : "expects 0 or 1";
+  }
+  if (key == "log_path") {
+    if (value.empty()) return "expects a path, stderr or stdout";
+    into.log_path = value;
+    return "";
+  }
+  for (const size_option& option : sizes) {
+    if (key != option.key) continue;
+    if (!parse_size(value, into.*option.field)) return "expects a positive integer";
+    if (key == "max_lock_depth" && into.max_lock_depth > options::lock_depth_ceiling) {
+      into.max_lock_depth = options::lock_depth_ceiling;
+      return "is capped at " + std::to_string(options::lock_depth_ceiling);
+    }
+    return "";
+  }
+  return "is not a known option";
+}
+
+}  // namespace
+
+std::vector<option_error> parse_options(std::string_view text, options& into) {
+  std::vector<option_error> errors;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(':', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view entry = text.substr(start, end - start);
+    if (!entry.empty()) {
+      std::size_t equals = entry.find('=');
+      if (equals == std::string_view::npos) {
+        errors.push_back({start, "'" + std::string(entry) + "' is not key=value"});
+      } else {
+        std::string_view key = entry.substr(0, equals);
+        std::string message = apply(key, entry.substr(equals + 1), into);
+        if (!message.empty()) {
+          errors.push_back({start, "'" + std::string(key) + "' " + message});
+        }
+      }
+    }
+    start = end + 1;
+  }
+  return errors;
+}
+
+const options& current_options() {
+  static const options parsed = [] {
+    options read;
+    const char* text = std::getenv("LOCKDEP_OPTIONS");
+    if (text == nullptr) return read;
+    for (const option_error& error : parse_options(text, read)) {
+      std::fprintf(stderr, "lockdep: LOCKDEP_OPTIONS at offset %zu: %s; ignored\n",
+                   error.position, error.message.c_str());
+    }
+    return read;
+  }();
+  return parsed;
+}
+
+}  // namespace lockdep

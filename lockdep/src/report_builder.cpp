@@ -1,0 +1,136 @@
+#include "report_builder.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
+#include "report_output.hpp"
+#include "thread_identity.hpp"
+#include "validator_core.hpp"
+
+namespace lockdep::detail {
+namespace {
+
+constexpr std::size_t max_captured_frames = 128;
+
+std::string report_id(const report& finished) {
+  // Class names, not addresses: the same problem gets the same id in every run.
+  std::string id = to_string(finished.kind);
+  auto add = [&id](const std::string& part) {
+    if (!part.empty()) id += "|" + part;
+  };
+  switch (finished.kind) {
+    case report_kind::circular_dependency:
+      for (const std::string& name : finished.cycle()) add(name);
+      break;
+    case report_kind::capacity_exhausted:
+    case report_kind::lock_depth_overflow:
+      add(finished.limit_name);
+      break;
+    case report_kind::locks_held_at_exit:
+      for (const lock_description& held : finished.held_locks) add(held.class_name);
+      break;
+    case report_kind::assertion_failed:
+      add(finished.assertion);
+      add(finished.assertion_site.text());
+      break;
+    default:
+      add(finished.acquiring.class_name);
+      add(finished.holding.class_name);
+      break;
+  }
+  return id;
+}
+
+}  // namespace
+
+std::size_t current_raw_stack(const void* ip, std::uintptr_t* out, std::size_t max_frames) {
+  std::uintptr_t frames[max_captured_frames];
+  std::size_t count = capture_stack(frames, max_captured_frames);
+  // Start at the lock function: the frame just inside the one that returns to `ip`.
+  std::size_t start = 0;
+  auto caller = std::find(frames, frames + count, reinterpret_cast<std::uintptr_t>(ip));
+  if (ip != nullptr && caller != frames + count && caller != frames) start = caller - frames - 1;
+  std::size_t kept = std::min(count - start, max_frames);
+  std::copy_n(frames + start, kept, out);
+  return kept;
+}
+
+stack_trace current_stack(const void* ip) {
+  std::uintptr_t frames[max_captured_frames];
+  std::size_t count = current_raw_stack(ip, frames, core().config.stack_depth);
+  return symbolize(std::span<const std::uintptr_t>(frames, count));
+}
+
+stack_trace stored_stack(std::uint32_t trace) { return symbolize(core().stacks->frames(trace)); }
+
+lock_description describe(const lock_map& map, class_index lock_class, lock_access access,
+                          const void* ip) {
+  const class_registry& classes = *core().classes;
+  lock_description described;
+  described.instance = &map;
+  if (lock_class != no_class && lock_class <= classes.capacity() &&
+      classes.at(lock_class).in_use()) {
+    described.class_name = classes.at(lock_class).printable_name();
+    described.usage = usage_string(classes.at(lock_class).usage.load(std::memory_order_relaxed));
+  } else {
+    described.class_name = map.name() != nullptr ? map.name() : "<unknown>";
+    described.usage = usage_string(0);
+  }
+  described.acquired_at = symbolize(reinterpret_cast<std::uintptr_t>(ip));
+  described.access = access;
+  return described;
+}
+
+lock_description describe(const held_lock& held) {
+  lock_description described = describe(*held.instance, held.lock_class, held.access,
+                                         held.acquire_ip);
+  described.trylock = held.trylock;
+  return described;
+}
+
+report start_report(report_kind kind, const thread_lock_state& state, const void* ip) {
+  report started;
+  started.kind = kind;
+  started.thread = current_thread_identity();
+  started.cpu = current_cpu();
+  started.timestamp = seconds_since_start();
+  if (state.held != nullptr) {
+    for (std::uint32_t i = 0; i < state.depth; ++i) {
+      started.held_locks.push_back(describe(state.held[i]));
+    }
+  }
+  started.backtrace = current_stack(ip);
+  return started;
+}
+
+void issue(report&& finished) {
+  validator_core& shared = core();
+  finished.id = report_id(finished);
+  if (shared.config.keep_going && !shared.reported_ids.insert(finished.id).second) return;
+  ++shared.reports_issued;
+  bool echo = shared.listeners.empty();
+  for (report_listener* listener : shared.listeners) {
+    listener->on_report(finished);
+    echo = echo || listener->echo_to_log();
+  }
+  if (echo) print_report(finished);
+  // Like the kernel's WARN, a failed assertion leaves the validator running.
+  bool turns_off = !shared.config.keep_going && finished.kind != report_kind::assertion_failed;
+  if (turns_off) validation_on.store(false, std::memory_order_relaxed);
+  if (finished.kind == report_kind::assertion_failed && shared.config.abort_on_assert) {
+    std::abort();
+  }
+}
+
+void issue_capacity_report(const thread_lock_state& state, const char* limit_name,
+                           const char* option_name, std::size_t limit, const void* ip) {
+  report full = start_report(report_kind::capacity_exhausted, state, ip);
+  full.limit_name = limit_name;
+  full.limit_option = option_name;
+  full.limit_value = limit;
+  issue(std::move(full));
+  validation_on.store(false, std::memory_order_relaxed);
+}
+
+}  // namespace lockdep::detail

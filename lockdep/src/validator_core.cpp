@@ -1,0 +1,23 @@
+#include "validator_core.hpp"
+
+namespace lockdep::detail {
+
+validator_core::validator_core(const options& configured) { rebuild(configured); }
+
+void validator_core::rebuild(const options& configured) {
+  config = configured;
+  classes = std::make_unique<class_registry>(config.max_classes);
+  graph = std::make_unique<dependency_graph>(*classes, config.max_dependencies);
+  chains = std::make_unique<chain_cache>(config.max_chains, config.max_chain_hlocks);
+  stacks = std::make_unique<stack_store>(config.max_stack_entries);
+  reported_ids.clear();
+  reports_issued = 0;
+}
+
+validator_core& core() {
+  // Never destroyed: locks may be used from static destructors and thread exit.
+  static validator_core* shared = new validator_core(current_options());
+  return *shared;
+}
+
+}  // namespace lockdep::detail

@@ -1,0 +1,63 @@
+// The validator's shared state: the graph lock and the tables it protects, plus the two atomics
+// the lock-free fast path reads (whether validation is on, and the reset generation).
+//
+// Created on first use and never destroyed, so locks used during static destruction and thread
+// exit still find it. Not copyable or movable.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "chain_cache.hpp"
+#include "class_registry.hpp"
+#include "dependency_graph.hpp"
+#include "lockdep/options.hpp"
+#include "lockdep/report.hpp"
+#include "stack_trace.hpp"
+
+namespace lockdep::detail {
+
+// Receives every report (testing captures). Called under the graph lock.
+class report_listener {
+ public:
+  virtual void on_report(const report& issued) = 0;
+  virtual bool echo_to_log() const = 0;
+
+ protected:
+  ~report_listener() = default;
+};
+
+struct validator_core {
+  explicit validator_core(const options& configured);
+  validator_core(const validator_core&) = delete;
+  validator_core& operator=(const validator_core&) = delete;
+
+  // Replaces every table with empty ones sized by `configured`. Graph lock held.
+  void rebuild(const options& configured);
+
+  // The graph lock: a plain std::mutex, never instrumented. Protects everything below except
+  // the fast-path reads documented in chain_cache and class_registry.
+  std::mutex graph_lock;
+  options config;
+  std::unique_ptr<class_registry> classes;
+  std::unique_ptr<dependency_graph> graph;
+  std::unique_ptr<chain_cache> chains;
+  std::unique_ptr<stack_store> stacks;
+
+  std::size_t reports_issued = 0;
+  std::unordered_set<std::string> reported_ids;  // keep_going: each problem once
+  std::vector<report_listener*> listeners;
+};
+
+validator_core& core();
+
+// Read without locks on every acquisition.
+inline std::atomic<bool> validation_on{true};
+inline std::atomic<std::uint64_t> validator_generation{1};
+
+}  // namespace lockdep::detail
