@@ -91,6 +91,7 @@ void lock_set_subclass(lock_map& map, unsigned subclass, const void* ip) {
     detail::report_invalid_subclass(*state, subclass, ip);
     return;
   }
+  lock_map_access::set_default_subclass(map, subclass);
   detail::class_index lock_class = detail::class_of(*state, map, subclass, ip);
   if (lock_class == detail::no_class) return;
   detail::held_lock changed = state->held[held];

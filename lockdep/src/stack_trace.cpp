@@ -68,7 +68,8 @@ std::size_t copy_unskipped(std::span<void* const> captured, std::size_t skipped,
   if (skipped < fast_capture_depth && max_frames <= fast_capture_depth - skipped) {
     std::array<void*, fast_capture_depth> buffer;
     const int captured = unw_backtrace(buffer.data(), static_cast<int>(max_frames + skipped));
-    return copy_unskipped(std::span(buffer.data(), std::max(captured, 0)), skipped, out);
+    const auto valid = static_cast<std::size_t>(std::max(captured, 0));  // negative on failure
+    return copy_unskipped(std::span(buffer.data(), valid), skipped, out);
   }
 
   // The walk stays in this function's body: a helper could be tail-called, which would free the
@@ -145,6 +146,8 @@ void stack_store::clear() {
 
 namespace {
 
+using elf_symbol = ElfW(Sym);
+
 struct code_range {
   std::uintptr_t start;
   std::uintptr_t size;
@@ -184,10 +187,9 @@ std::optional<code_range> unwind_range(std::uintptr_t ip) {
   return code_range{info.start_ip, info.end_ip - info.start_ip};
 }
 
-// The dynamic symbol dladdr found, if it really contains ip: dladdr answers with the nearest
-// exported symbol below ip, which for an internal function is an unrelated one.
+// The dynamic symbol dladdr found, if it really contains ip.
 std::optional<resolved_symbol> exported_symbol(std::uintptr_t ip, const Dl_info& object,
-                                               const ElfW(Sym) * entry,
+                                               const elf_symbol* entry,
                                                const std::optional<code_range>& unwound) {
   if (object.dli_sname == nullptr || object.dli_saddr == nullptr) return std::nullopt;
   const auto start = reinterpret_cast<std::uintptr_t>(object.dli_saddr);
@@ -197,6 +199,8 @@ std::optional<resolved_symbol> exported_symbol(std::uintptr_t ip, const Dl_info&
     if (unwound->start > start) return std::nullopt;
     if (unwound->start == start) size = unwound->size;
   }
+  // Older loaders answer with the nearest exported symbol below ip whatever its size, which for
+  // an internal function is an unrelated one.
   if (size != 0 && ip - start >= size) return std::nullopt;
   return resolved_symbol{object.dli_sname, {start, size}};
 }
@@ -231,7 +235,7 @@ stack_frame resolve(std::uintptr_t address, bool is_return_address) {
   if (dladdr1(reinterpret_cast<void*>(ip), &object, &symbol_entry, RTLD_DL_SYMENT) == 0) {
     return frame;  // not inside any loaded object (JIT code, garbage)
   }
-  const auto* entry = static_cast<const ElfW(Sym)*>(symbol_entry);
+  const auto* entry = static_cast<const elf_symbol*>(symbol_entry);
   if (object.dli_fname != nullptr && !is_main_executable(ip)) {
     frame.module = module_name(object.dli_fname);
   }
@@ -357,10 +361,9 @@ std::size_t parameter_list_start(std::string_view function) {
 // The length of the operator spelled at the start of `text` ("<=>", "()", "<", ...), 0 if none.
 std::size_t operator_symbol_length(std::string_view text) {
   constexpr std::string_view operators[] = {
-      "<=>", "<<=", ">>=", "->*",                                                  //
-      "()",  "[]",  "<<",  ">>",  "<=", ">=", "->", "==", "!=", "&&", "||", "++",  //
-      "--",  "+=",  "-=",  "*=",  "/=", "%=", "&=", "|=", "^=",                    //
-      "+",   "-",   "*",   "/",   "%",  "^",  "&",  "|",  "~",  "!",  "=",  "<",  ">", ","};
+      "<=>", "<<=", ">>=", "->*", "()", "[]", "<<", ">>", "<=", ">=", "->", "==", "!=",
+      "&&",  "||",  "++",  "--",  "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "+",
+      "-",   "*",   "/",   "%",   "^",  "&",  "|",  "~",  "!",  "=",  "<",  ">",  ","};
   for (const std::string_view spelling : operators) {  // longest spellings come first
     if (text.starts_with(spelling)) return spelling.size();
   }

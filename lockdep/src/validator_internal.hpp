@@ -22,6 +22,10 @@ struct lock_map_access {
     map.default_subclass_ = default_subclass;
     for (auto& cached : map.class_cache_) cached.store(0, std::memory_order_relaxed);
   }
+  // As in the kernel, a lock's subclass set while held becomes its default afterwards.
+  static void set_default_subclass(lock_map& map, unsigned subclass) {
+    map.default_subclass_ = subclass;
+  }
   static bool ever_registered(const lock_map& map) {
     for (const auto& cached : map.class_cache_) {
       if (cached.load(std::memory_order_relaxed) != 0) return true;

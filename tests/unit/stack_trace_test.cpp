@@ -103,9 +103,9 @@ TEST_CASE("capture_stack records its callers innermost first", "[stack_trace]") 
 }
 
 TEST_CASE("capture_stack skips the requested innermost frames", "[stack_trace]") {
-  // Both captures go through the same call sites, so their return addresses are the same.
+  // Every capture passes through the same chain, so the chain's return addresses are the same.
   std::vector<std::vector<std::uintptr_t>> captures;
-  for (const std::size_t skip : {0, 1, 2}) captures.push_back(capture_through_chain(64, skip));
+  for (std::size_t skip = 0; skip < 3; ++skip) captures.push_back(capture_through_chain(64, skip));
 
   REQUIRE(captures[0].size() >= 4);
   CHECK(captures[1].size() == captures[0].size() - 1);
@@ -113,11 +113,16 @@ TEST_CASE("capture_stack skips the requested innermost frames", "[stack_trace]")
   CHECK(captures[1][0] == captures[0][1]);
   CHECK(captures[2][0] == captures[0][2]);
   CHECK(symbolize(captures[1][0]).function == "stack_trace_test::middle");
+
+  // The same through the frame-by-frame walk that deep requests take.
+  const std::vector<std::uintptr_t> deep = capture_through_chain(1000, 1);
+  CHECK(deep.size() == captures[1].size());
+  CHECK(deep[0] == captures[0][1]);
 }
 
 TEST_CASE("capture_stack writes at most max_frames", "[stack_trace]") {
   std::vector<std::vector<std::uintptr_t>> captures;
-  for (const std::size_t max_frames : {64, 2, 0}) {
+  for (const std::size_t max_frames : std::array<std::size_t, 3>{64, 2, 0}) {
     captures.push_back(capture_through_chain(max_frames));
   }
 
@@ -194,8 +199,8 @@ TEST_CASE("symbolize names shared libraries like kernel modules", "[stack_trace]
     CHECK(frame.module == "libc");
     CHECK(frame.offset == 4);
     CHECK(frame.size > 4);
-    CHECK(frame.text() == "getenv+0x4/0x" + (std::ostringstream() << std::hex << frame.size).str() +
-                              " [libc]");
+    CHECK(frame.text() ==
+          "getenv+0x4/0x" + (std::ostringstream() << std::hex << frame.size).str() + " [libc]");
   }
   SECTION("strlen") {
     // strlen is an IFUNC: its address is that of an implementation libc does not export, whose
@@ -207,6 +212,8 @@ TEST_CASE("symbolize names shared libraries like kernel modules", "[stack_trace]
     CHECK(frame.size > 0);
     CHECK(frame.offset >= 4);
     CHECK(frame.offset < frame.size);
+    // libc has no symbol for it (it is stripped); the nearest exported symbol below is unrelated.
+    CHECK_THAT(frame.function, Catch::Equals("") || Catch::Contains("strlen"));
   }
   SECTION("a library whose name has more than letters") {
     const std::uintptr_t demangle_address = address_in("libstdc++.so.6", "__cxa_demangle");
@@ -436,12 +443,13 @@ TEST_CASE("readable_function_name keeps GCC clone suffixes as the kernel prints 
   CHECK(readable_function_name("_ZNK2ns1S1fEv.part.0") == "ns::S::f.part.0");
 }
 
-TEST_CASE("readable_function_name leaves other names unchanged", "[stack_trace]") {
+TEST_CASE("readable_function_name leaves C names and non-functions alone", "[stack_trace]") {
   CHECK(readable_function_name("main") == "main");
   CHECK(readable_function_name("pcpu_alloc") == "pcpu_alloc");
   CHECK(readable_function_name("pcpu_alloc.part.0") == "pcpu_alloc.part.0");
   CHECK(readable_function_name("f") == "f");  // a C function, not the type "float"
   CHECK(readable_function_name("_Zgarbage") == "_Zgarbage");
-  CHECK(readable_function_name("_ZTVN2ns1SE") == "vtable for ns::S");  // not a function
+  // Demangled, but with no signature to strip.
+  CHECK(readable_function_name("_ZTVN2ns1SE") == "vtable for ns::S");
   CHECK(readable_function_name(nullptr).empty());
 }
