@@ -1,5 +1,7 @@
 #include "lockdep/options.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -51,7 +53,7 @@ std::string apply(std::string_view key, std::string_view value, options& into) {
     if (!parse_size(value, into.*option.field)) return "expects a positive integer";
     if (key == "max_lock_depth" && into.max_lock_depth > options::lock_depth_ceiling) {
       into.max_lock_depth = options::lock_depth_ceiling;
-      return "is capped at " + std::to_string(options::lock_depth_ceiling);
+      return fmt::format("is capped at {}", options::lock_depth_ceiling);
     }
     return "";
   }
@@ -70,12 +72,12 @@ std::vector<option_error> parse_options(std::string_view text, options& into) {
     if (!entry.empty()) {
       std::size_t equals = entry.find('=');
       if (equals == std::string_view::npos) {
-        errors.push_back({start, "'" + std::string(entry) + "' is not key=value"});
+        errors.push_back({start, fmt::format("'{}' is not key=value", entry)});
       } else {
         std::string_view key = entry.substr(0, equals);
         std::string message = apply(key, entry.substr(equals + 1), into);
         if (!message.empty()) {
-          errors.push_back({start, "'" + std::string(key) + "' " + message});
+          errors.push_back({start, fmt::format("'{}' {}", key, message)});
         }
       }
     }

@@ -48,7 +48,7 @@ namespace {
 
 // unw_backtrace is far faster than stepping frame by frame, but needs a buffer that also holds
 // the skipped frames; requests deeper than this take the slow path instead.
-constexpr std::size_t fast_capture_depth = 128;
+constexpr std::size_t fast_capture_depth = 256;
 
 std::size_t copy_unskipped(std::span<void* const> captured, std::size_t skipped,
                            std::uintptr_t* out) {

@@ -30,11 +30,16 @@ class stack_store {
   static constexpr trace_id no_trace = 0;  // "no trace" and the answer when the store is full
 
   explicit stack_store(std::size_t max_entries);
+  stack_store(const stack_store&) = delete;
+  stack_store& operator=(const stack_store&) = delete;
+  stack_store(stack_store&&) = default;
+  stack_store& operator=(stack_store&&) = default;
 
   // The id of this trace, storing it if it is new; no_trace when storing it would exceed the
   // entry budget (the caller reports MAX_STACK_TRACE_ENTRIES) or when `frames` is empty.
   trace_id intern(std::span<const std::uintptr_t> frames);
-  // The frames of a stored trace; empty for no_trace or an unknown id.
+  // The frames of a stored trace; empty for no_trace or an unknown id. Valid until the next
+  // intern() or clear().
   std::span<const std::uintptr_t> frames(trace_id id) const;
 
   std::size_t entries_used() const { return frames_.size(); }
