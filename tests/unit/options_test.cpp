@@ -1,0 +1,48 @@
+// LOCKDEP_OPTIONS parsing: valid entries apply, malformed ones are reported with their offset
+// and do not stop the rest.
+#include <catch2/catch.hpp>
+
+#include "lockdep/options.hpp"
+
+TEST_CASE("options parse key=value pairs separated by colons", "[options]") {
+  lockdep::options parsed;
+  auto errors = lockdep::parse_options(
+      "keep_going=1:max_lock_depth=64:max_classes=100:log_path=/tmp/x.log:stack_depth=8", parsed);
+  CHECK(errors.empty());
+  CHECK(parsed.keep_going);
+  CHECK(parsed.max_lock_depth == 64);
+  CHECK(parsed.max_classes == 100);
+  CHECK(parsed.log_path == "/tmp/x.log");
+  CHECK(parsed.stack_depth == 8);
+  CHECK(parsed.max_chains == lockdep::options{}.max_chains);
+}
+
+TEST_CASE("malformed options are reported and skipped", "[options]") {
+  lockdep::options parsed;
+  auto errors = lockdep::parse_options(
+      "max_classes=abc:bogus=1:keep_going=maybe:noequals::max_chains=0:abort_on_assert=1",
+      parsed);
+  REQUIRE(errors.size() == 5);
+  CHECK(errors[0].position == 0);
+  CHECK(errors[0].message == "'max_classes' expects a positive integer");
+  CHECK(errors[1].message == "'bogus' is not a known option");
+  CHECK(errors[2].message == "'keep_going' expects 0 or 1");
+  CHECK(errors[3].message == "'noequals' is not key=value");
+  CHECK(errors[4].message == "'max_chains' expects a positive integer");
+  CHECK(parsed.max_classes == lockdep::options{}.max_classes);
+  CHECK(parsed.abort_on_assert);  // the valid entry after the bad ones still applies
+}
+
+TEST_CASE("the lock depth is capped", "[options]") {
+  lockdep::options parsed;
+  auto errors = lockdep::parse_options("max_lock_depth=100000", parsed);
+  REQUIRE(errors.size() == 1);
+  CHECK(parsed.max_lock_depth == lockdep::options::lock_depth_ceiling);
+}
+
+TEST_CASE("empty option text changes nothing", "[options]") {
+  lockdep::options parsed;
+  CHECK(lockdep::parse_options("", parsed).empty());
+  CHECK(lockdep::parse_options(":::", parsed).empty());
+  CHECK(parsed.max_lock_depth == 48);
+}
