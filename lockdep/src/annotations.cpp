@@ -32,7 +32,7 @@ void report_assertion(const lock_map& map, const char* expression, std::source_l
   thread_lock_state* state = answering_state();
   if (state == nullptr) return;
   detail::busy_scope busy(*state);
-  std::lock_guard guard(detail::core().graph_lock);
+  detail::graph_section section;
   report failed = detail::start_report(report_kind::assertion_failed, *state, ip);
   std::int32_t held = find_held(*state, map);
   failed.acquiring = held >= 0 ? detail::describe(state->held[held])
@@ -119,7 +119,7 @@ void check_no_locks_freed(const void* from, std::size_t size) {
     if (instance + sizeof(lock_map) <= begin || instance >= end) continue;
     {
       detail::busy_scope busy(*state);
-      std::lock_guard guard(detail::core().graph_lock);
+      detail::graph_section section;
       report freed = detail::start_report(report_kind::held_lock_freed, *state, LOCKDEP_RET_IP);
       freed.holding = detail::describe(state->held[i]);
       freed.freed_from = from;
@@ -136,7 +136,7 @@ void check_no_locks_held() {
   thread_lock_state* state = answering_state();
   if (state == nullptr || state->depth == 0) return;
   detail::busy_scope busy(*state);
-  std::lock_guard guard(detail::core().graph_lock);
+  detail::graph_section section;
   if (!detail::validation_on.load(std::memory_order_relaxed)) return;
   detail::issue(detail::start_report(report_kind::locks_held_at_exit, *state, nullptr));
 }
@@ -156,7 +156,7 @@ void assert_not_held(const lock_map& map, const char* expression, std::source_lo
 bool validation_enabled() { return detail::validation_on.load(std::memory_order_relaxed); }
 
 std::size_t report_count() {
-  std::lock_guard guard(detail::core().graph_lock);
+  detail::graph_section section;
   return detail::core().reports_issued;
 }
 

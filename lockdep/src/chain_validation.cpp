@@ -150,7 +150,7 @@ void validate_new_chain(thread_lock_state& state, const held_lock& next,
                         std::uint64_t chain_key) {
   busy_scope busy(state);
   validator_core& shared = core();
-  std::lock_guard guard(shared.graph_lock);
+  graph_section section;
   if (!validation_on.load(std::memory_order_relaxed)) return;
   if (shared.chains->contains(chain_key)) return;  // validated by another thread meanwhile
   // Cached before it is checked, as in the kernel: a chain that was reported once is not
@@ -176,7 +176,7 @@ void rebuild_held_stack(thread_lock_state& state, std::uint32_t from, const held
 
 void report_bad_unlock(thread_lock_state& state, const lock_map& map, const void* ip) {
   busy_scope busy(state);
-  std::lock_guard guard(core().graph_lock);
+  graph_section section;
   if (!validation_on.load(std::memory_order_relaxed)) return;
   report unbalanced = start_report(report_kind::bad_unlock_balance, state, ip);
   unbalanced.acquiring.instance = &map;
@@ -187,14 +187,14 @@ void report_bad_unlock(thread_lock_state& state, const lock_map& map, const void
         lock_map_access::cached_class(map, map.default_subclass()).load(std::memory_order_relaxed);
     unbalanced.acquiring = describe(map, lock_class, lock_access::exclusive, ip);
   }
-  unbalanced.acquiring.acquired_at = symbolize(reinterpret_cast<std::uintptr_t>(ip));
+  unbalanced.acquiring.acquired_at.address = reinterpret_cast<std::uintptr_t>(ip);
   issue(std::move(unbalanced));
 }
 
 void report_depth_overflow(thread_lock_state& state, const lock_map& map, class_index lock_class,
                            lock_access access, const void* ip) {
   busy_scope busy(state);
-  std::lock_guard guard(core().graph_lock);
+  graph_section section;
   if (!validation_on.load(std::memory_order_relaxed)) return;
   report overflow = start_report(report_kind::lock_depth_overflow, state, ip);
   overflow.acquiring = describe(map, lock_class, access, ip);

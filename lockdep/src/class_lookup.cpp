@@ -31,7 +31,7 @@ class_index register_class(thread_lock_state& state, lock_map& map, unsigned sub
                            const void* ip) {
   busy_scope busy(state);
   validator_core& shared = core();
-  std::lock_guard guard(shared.graph_lock);
+  graph_section section;
   if (!validation_on.load(std::memory_order_relaxed)) return no_class;
   const void* key = map.class_identity();
   class_index found = shared.classes->find(key, subclass);
@@ -79,7 +79,7 @@ void forget_classes(const void* identity) {
   thread_lock_state& state = this_thread_state();
   busy_scope busy(state);
   validator_core& shared = core();
-  std::lock_guard guard(shared.graph_lock);
+  graph_section section;
   for (unsigned subclass = 0; subclass < max_subclasses; ++subclass) {
     class_index doomed = shared.classes->find(identity, subclass);
     if (doomed != no_class) forget_class(shared, doomed);
@@ -88,7 +88,7 @@ void forget_classes(const void* identity) {
 
 void report_invalid_subclass(thread_lock_state& state, unsigned subclass, const void* ip) {
   busy_scope busy(state);
-  std::lock_guard guard(core().graph_lock);
+  graph_section section;
   if (!validation_on.load(std::memory_order_relaxed)) return;
   report invalid = start_report(report_kind::invalid_subclass, state, ip);
   invalid.subclass = subclass;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <mutex>
 #include <vector>
 
 #include "report_output.hpp"
@@ -12,6 +13,70 @@ namespace lockdep::detail {
 namespace {
 
 constexpr std::size_t max_captured_frames = 128;
+
+// Reports issued inside this thread's current graph_section, delivered when it ends.
+thread_local std::vector<report> undelivered;
+
+stack_trace raw_frames(std::span<const std::uintptr_t> addresses) {
+  stack_trace frames;
+  frames.reserve(addresses.size());
+  for (std::uintptr_t address : addresses) {
+    stack_frame frame;
+    frame.address = address;
+    frames.push_back(std::move(frame));
+  }
+  return frames;
+}
+
+stack_frame raw_frame(const void* ip) {
+  stack_frame frame;
+  frame.address = reinterpret_cast<std::uintptr_t>(ip);
+  return frame;
+}
+
+void symbolize_frames(stack_trace& frames) {
+  for (stack_frame& frame : frames) {
+    if (frame.address != 0) frame = symbolize(frame.address);
+  }
+}
+
+void symbolize_lock(lock_description& lock) {
+  if (lock.acquired_at.address != 0) lock.acquired_at = symbolize(lock.acquired_at.address);
+}
+
+// Fills in function names, offsets and modules for every address the report holds.
+void symbolize_report(report& finished) {
+  symbolize_lock(finished.acquiring);
+  symbolize_lock(finished.holding);
+  for (lock_description& held : finished.held_locks) symbolize_lock(held);
+  for (dependency_step& step : finished.chain) symbolize_frames(step.trace);
+  symbolize_frames(finished.backtrace);
+}
+
+// Serializes printing so the lines of two reports never interleave. A leaf lock: nothing is
+// acquired while it is held except the log sinks' own locks.
+std::mutex output_lock;
+
+void deliver(report& finished) {
+  validator_core& shared = core();
+  symbolize_report(finished);
+  bool echo;
+  {
+    std::lock_guard guard(shared.listeners_lock);
+    echo = shared.listeners.empty();
+    for (report_listener* listener : shared.listeners) {
+      listener->on_report(finished);
+      echo = echo || listener->echo_to_log();
+    }
+  }
+  if (echo) {
+    std::lock_guard guard(output_lock);
+    print_report(finished);
+  }
+  if (finished.kind == report_kind::assertion_failed && shared.config.abort_on_assert) {
+    std::abort();
+  }
+}
 
 std::string report_id(const report& finished) {
   // Class names, not addresses: the same problem gets the same id in every run.
@@ -58,11 +123,21 @@ std::size_t current_raw_stack(const void* ip, std::uintptr_t* out, std::size_t m
 
 stack_trace current_stack(const void* ip) {
   std::uintptr_t frames[max_captured_frames];
-  std::size_t count = current_raw_stack(ip, frames, core().config.stack_depth);
-  return symbolize(std::span<const std::uintptr_t>(frames, count));
+  std::size_t count = current_raw_stack(
+      ip, frames, std::min<std::size_t>(core().config.stack_depth, max_captured_frames));
+  return raw_frames(std::span<const std::uintptr_t>(frames, count));
 }
 
-stack_trace stored_stack(std::uint32_t trace) { return symbolize(core().stacks->frames(trace)); }
+stack_trace stored_stack(std::uint32_t trace) { return raw_frames(core().stacks->frames(trace)); }
+
+graph_section::graph_section() { core().graph_lock.lock(); }
+
+graph_section::~graph_section() {
+  core().graph_lock.unlock();
+  std::vector<report> ready;
+  ready.swap(undelivered);
+  for (report& finished : ready) deliver(finished);
+}
 
 lock_description describe(const lock_map& map, class_index lock_class, lock_access access,
                           const void* ip) {
@@ -77,7 +152,7 @@ lock_description describe(const lock_map& map, class_index lock_class, lock_acce
     described.class_name = map.name() != nullptr ? map.name() : "<unknown>";
     described.usage = usage_string(0);
   }
-  described.acquired_at = symbolize(reinterpret_cast<std::uintptr_t>(ip));
+  described.acquired_at = raw_frame(ip);
   described.access = access;
   return described;
 }
@@ -109,18 +184,10 @@ void issue(report&& finished) {
   finished.id = report_id(finished);
   if (shared.config.keep_going && !shared.reported_ids.insert(finished.id).second) return;
   ++shared.reports_issued;
-  bool echo = shared.listeners.empty();
-  for (report_listener* listener : shared.listeners) {
-    listener->on_report(finished);
-    echo = echo || listener->echo_to_log();
-  }
-  if (echo) print_report(finished);
   // Like the kernel's WARN, a failed assertion leaves the validator running.
   bool turns_off = !shared.config.keep_going && finished.kind != report_kind::assertion_failed;
   if (turns_off) validation_on.store(false, std::memory_order_relaxed);
-  if (finished.kind == report_kind::assertion_failed && shared.config.abort_on_assert) {
-    std::abort();
-  }
+  undelivered.push_back(std::move(finished));
 }
 
 void issue_capacity_report(const thread_lock_state& state, const char* limit_name,

@@ -1,7 +1,10 @@
 // Turns the validator's internal state into structured reports, and issues them.
 //
-// All functions run with the graph lock held and the thread marked busy (so symbolization,
-// logging and user sinks cannot re-enter the validator).
+// Reports are built under the graph lock with raw code addresses, and symbolized, handed to
+// listeners and printed only after the lock is released (see graph_section): symbolization
+// takes the dynamic loader's lock, which a thread running dlopen() constructors holds while it
+// may be waiting for ours. The thread stays marked busy throughout, so logging and user sinks
+// cannot re-enter the validator.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +16,17 @@ namespace lockdep::detail {
 
 struct validator_core;
 
+// The graph lock for a slow-path section of the calling thread. On leaving the section the lock
+// is released first, then the reports issued inside it are delivered. Declare it after the
+// thread's busy_scope. Not copyable or movable.
+class graph_section {
+ public:
+  graph_section();
+  ~graph_section();
+  graph_section(const graph_section&) = delete;
+  graph_section& operator=(const graph_section&) = delete;
+};
+
 // A report with the common parts filled in: kind, thread, cpu, timestamp, the thread's held
 // locks and the current stack (starting at the frame that called the lock function `ip`).
 report start_report(report_kind kind, const thread_lock_state& state, const void* ip);
@@ -22,14 +36,16 @@ lock_description describe(const lock_map& map, class_index lock_class, lock_acce
                           const void* ip);
 
 // The current stack, innermost first, starting at the lock function called from `ip` (the
-// frame before the caller's), so that validator internals never show.
+// frame before the caller's), so that validator internals never show. Frames hold addresses
+// only until the report is delivered.
 stack_trace current_stack(const void* ip);
 // The raw frames of the current stack, trimmed the same way; for storing edge traces.
 std::size_t current_raw_stack(const void* ip, std::uintptr_t* out, std::size_t max_frames);
 stack_trace stored_stack(std::uint32_t trace);
 
-// Delivers the report to listeners and the log, and turns validation off unless keep_going.
-// In keep_going mode a report whose id was issued before is dropped.
+// Counts the report and turns validation off unless keep_going (in keep_going mode a report
+// whose id was issued before is dropped), then queues it for delivery when the enclosing
+// graph_section ends. Graph lock held.
 void issue(report&& finished);
 
 // A report that a table is full: always turns validation off, like the kernel.

@@ -41,14 +41,14 @@ void report_capture::start(const options& configured, echo mode) {
   listener_ = std::make_unique<listener>();
   listener_->echo = mode == echo::to_log;
   detail::validator_core& shared = detail::core();
-  std::lock_guard guard(shared.graph_lock);
+  std::lock_guard guard(shared.listeners_lock);
   shared.listeners.push_back(listener_.get());
 }
 
 report_capture::~report_capture() {
   detail::validator_core& shared = detail::core();
   {
-    std::lock_guard guard(shared.graph_lock);
+    std::lock_guard guard(shared.listeners_lock);
     std::erase(shared.listeners, listener_.get());
   }
   reset(current_options());  // a capture's own table sizes do not leak into later tests

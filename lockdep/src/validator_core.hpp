@@ -22,7 +22,8 @@
 
 namespace lockdep::detail {
 
-// Receives every report (testing captures). Called under the graph lock.
+// Receives every report (testing captures). Called with listeners_lock held and no other
+// validator lock.
 class report_listener {
  public:
   virtual void on_report(const report& issued) = 0;
@@ -51,6 +52,10 @@ struct validator_core {
 
   std::size_t reports_issued = 0;
   std::unordered_set<std::string> reported_ids;  // keep_going: each problem once
+
+  // Reports are delivered after the graph lock is released, so listeners have their own
+  // (leaf) lock.
+  std::mutex listeners_lock;
   std::vector<report_listener*> listeners;
 };
 
