@@ -9,14 +9,29 @@
 
 namespace lockdep {
 namespace detail {
+namespace {
 
-void push_held_lock(thread_lock_state& state, lock_map& map, class_index lock_class,
-                    const acquire_request& request, const void* ip) {
-  if (state.depth >= state.max_depth) {
+// The class cached in the map, if it is still the map's class (a reset or a forgotten key may
+// have reused the slot); no_class otherwise.
+[[gnu::always_inline]] inline class_index cached_class_of(validator_core& shared,
+                                                          const lock_map& map,
+                                                          unsigned subclass) {
+  class_index cached =
+      lock_map_access::cached_class(map, subclass).load(std::memory_order_acquire);
+  if (cached == no_class || cached > shared.classes->capacity()) return no_class;
+  const void* identity = class_registry::identity_of(map.class_identity(), subclass);
+  return shared.classes->at(cached).key.load(std::memory_order_acquire) == identity ? cached
+                                                                                    : no_class;
+}
+
+[[gnu::always_inline]] inline void push(validator_core& shared, thread_lock_state& state,
+                                        lock_map& map, class_index lock_class,
+                                        const acquire_request& request, const void* ip) {
+  if (state.depth >= state.max_depth) [[unlikely]] {
     report_depth_overflow(state, map, lock_class, request.access, ip);
     return;
   }
-  mark_usage(core().classes->at(lock_class), request.access);
+  mark_usage(shared.classes->at(lock_class), request.access);
 
   held_lock& next = state.held[state.depth];
   next = {state.chain_key, ip, &map, lock_class, static_cast<std::uint8_t>(request.subclass),
@@ -25,11 +40,18 @@ void push_held_lock(thread_lock_state& state, lock_map& map, class_index lock_cl
       iterate_chain_key(state.chain_key, held_lock_id(lock_class, request.access));
   // Trylocks and unchecked locks record no dependency into themselves, so they have no chain
   // to validate (the kernel's validate_chain does the same).
-  if (request.check && !request.trylock && !core().chains->contains(chain_key)) {
+  if (request.check && !request.trylock && !shared.chains->contains(chain_key)) [[unlikely]] {
     validate_new_chain(state, next, chain_key);
   }
   state.chain_key = chain_key;
   ++state.depth;
+}
+
+}  // namespace
+
+void push_held_lock(thread_lock_state& state, lock_map& map, class_index lock_class,
+                    const acquire_request& request, const void* ip) {
+  push(core(), state, map, lock_class, request, ip);
 }
 
 }  // namespace detail
@@ -38,14 +60,18 @@ void lock_acquire(lock_map& map, const acquire_request& request, const void* ip)
   using namespace detail;
   if (!validation_on.load(std::memory_order_relaxed)) return;
   thread_lock_state& state = this_thread_state();
-  if (state.ignored() || !prepare_thread_state(state)) return;
-  if (request.subclass >= max_subclasses) {
+  if (state.ignored() || !prepare_thread_state(state)) [[unlikely]] return;
+  if (request.subclass >= max_subclasses) [[unlikely]] {
     report_invalid_subclass(state, request.subclass, ip);
     return;
   }
-  class_index lock_class = class_of(state, map, request.subclass, ip);
-  if (lock_class == no_class) return;
-  push_held_lock(state, map, lock_class, request, ip);
+  validator_core& shared = core();
+  class_index lock_class = cached_class_of(shared, map, request.subclass);
+  if (lock_class == no_class) [[unlikely]] {
+    lock_class = class_of(state, map, request.subclass, ip);
+    if (lock_class == no_class) return;
+  }
+  push(shared, state, map, lock_class, request, ip);
 }
 
 bool lock_release(lock_map& map, const void* ip) {

@@ -13,23 +13,6 @@ chain_cache::chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks)
   for (std::size_t i = 0; i < slots; ++i) slots_[i].store(empty_slot, std::memory_order_relaxed);
 }
 
-std::size_t chain_cache::slot_of(std::uint64_t stored) const {
-  // Chain keys are already well mixed; fold the high half in for small tables.
-  return static_cast<std::size_t>(stored ^ (stored >> 32)) & mask_;
-}
-
-bool chain_cache::contains(std::uint64_t key) const {
-  std::uint64_t stored = stored_form(key);
-  // Bounded: after heavy churn tombstones may leave no empty slot to stop at.
-  std::size_t slot = slot_of(stored);
-  for (std::size_t probes = 0; probes <= mask_; ++probes, slot = (slot + 1) & mask_) {
-    std::uint64_t present = slots_[slot].load(std::memory_order_acquire);
-    if (present == stored) return true;
-    if (present == empty_slot) return false;
-  }
-  return false;
-}
-
 chain_cache::insert_result chain_cache::insert(std::uint64_t key,
                                                std::vector<class_index> classes,
                                                std::uint32_t* id) {

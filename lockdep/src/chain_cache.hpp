@@ -35,8 +35,18 @@ class chain_cache {
   chain_cache(const chain_cache&) = delete;
   chain_cache& operator=(const chain_cache&) = delete;
 
-  // Lock-free.
-  bool contains(std::uint64_t key) const;
+  // Lock-free. Inline: every acquisition of a known chain ends here.
+  bool contains(std::uint64_t key) const {
+    std::uint64_t stored = stored_form(key);
+    // Bounded: after heavy churn tombstones may leave no empty slot to stop at.
+    std::size_t slot = slot_of(stored);
+    for (std::size_t probes = 0; probes <= mask_; ++probes, slot = (slot + 1) & mask_) {
+      std::uint64_t present = slots_[slot].load(std::memory_order_acquire);
+      if (present == stored) return true;
+      if (present == empty_slot) return false;
+    }
+    return false;
+  }
 
   enum class insert_result { inserted, chains_full, hlocks_full };
   // Records a validated chain. Graph lock held; `key` must not be present.
@@ -57,7 +67,10 @@ class chain_cache {
   static constexpr std::uint64_t tombstone = 1;
   // Keys 0 and 1 are reserved for slot states; real keys are nudged away from them.
   static std::uint64_t stored_form(std::uint64_t key) { return key < 2 ? key + 2 : key; }
-  std::size_t slot_of(std::uint64_t stored) const;
+  std::size_t slot_of(std::uint64_t stored) const {
+    // Chain keys are already well mixed; fold the high half in for small tables.
+    return static_cast<std::size_t>(stored ^ (stored >> 32)) & mask_;
+  }
 
   std::size_t max_chains_;
   std::size_t max_chain_hlocks_;

@@ -6,15 +6,16 @@
 #include "validator_core.hpp"
 
 namespace lockdep::detail {
-namespace {
 
-constinit thread_local thread_lock_state thread_state{};
+constinit thread_local thread_lock_state current_thread_lock_state{};
+
+namespace {
 
 // Runs the exit check and frees the thread's storage when the thread ends. Only constructed
 // (and so only costs anything) for threads that used a lock.
 struct thread_exit_check {
   ~thread_exit_check() {
-    thread_lock_state& state = thread_state;
+    thread_lock_state& state = current_thread_lock_state;
     check_no_locks_held();
     state.exiting = true;
     delete[] state.held;
@@ -26,9 +27,7 @@ struct thread_exit_check {
 
 }  // namespace
 
-thread_lock_state& this_thread_state() { return thread_state; }
-
-bool prepare_thread_state(thread_lock_state& state) {
+bool prepare_thread_state_slow(thread_lock_state& state) {
   if (state.exiting) return false;
   std::uint64_t generation = validator_generation.load(std::memory_order_acquire);
   if (state.held != nullptr && state.generation == generation) return true;

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "chain_key.hpp"
+#include "validator_switches.hpp"
 #include "lock_class.hpp"
 #include "lockdep/lock_map.hpp"
 #include "lockdep/report.hpp"
@@ -38,13 +39,23 @@ struct thread_lock_state {
   bool ignored() const { return busy != 0 || off != 0 || exiting; }
 };
 
-// The calling thread's state (zero-initialized thread-local storage, no constructor to run).
-thread_lock_state& this_thread_state();
+// Zero-initialized and trivially destructible, so access needs no TLS wrapper call.
+extern constinit thread_local thread_lock_state current_thread_lock_state;
+
+inline thread_lock_state& this_thread_state() { return current_thread_lock_state; }
+
+bool prepare_thread_state_slow(thread_lock_state& state);
 
 // Makes the thread's state usable for the current validator generation: allocates the held-lock
 // array on first use and registers the thread-exit check; drops held locks recorded before a
 // testing reset. False if the state cannot be used (the thread is exiting).
-bool prepare_thread_state(thread_lock_state& state);
+inline bool prepare_thread_state(thread_lock_state& state) {
+  if (state.held != nullptr &&
+      state.generation == validator_generation.load(std::memory_order_relaxed)) [[likely]] {
+    return true;
+  }
+  return prepare_thread_state_slow(state);
+}
 
 // Marks the thread as inside the validator for the scope's lifetime.
 class busy_scope {

@@ -14,9 +14,10 @@ void validator_core::rebuild(const options& configured) {
   reports_issued = 0;
 }
 
-validator_core& core() {
+validator_core& create_core() {
   // Never destroyed: locks may be used from static destructors and thread exit.
   static validator_core* shared = new validator_core(current_options());
+  created_core.store(shared, std::memory_order_release);
   return *shared;
 }
 

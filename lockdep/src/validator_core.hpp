@@ -19,6 +19,7 @@
 #include "lockdep/options.hpp"
 #include "lockdep/report.hpp"
 #include "stack_trace.hpp"
+#include "validator_switches.hpp"
 
 namespace lockdep::detail {
 
@@ -59,10 +60,13 @@ struct validator_core {
   std::vector<report_listener*> listeners;
 };
 
-validator_core& core();
+inline std::atomic<validator_core*> created_core{nullptr};
+validator_core& create_core();
 
-// Read without locks on every acquisition.
-inline std::atomic<bool> validation_on{true};
-inline std::atomic<std::uint64_t> validator_generation{1};
+// The shared state, created on first use. Inline: the fast path calls it on every acquisition.
+inline validator_core& core() {
+  validator_core* existing = created_core.load(std::memory_order_acquire);
+  return existing != nullptr ? *existing : create_core();
+}
 
 }  // namespace lockdep::detail
