@@ -14,10 +14,8 @@ namespace {
 // The class cached in the map, if it is still the map's class (a reset or a forgotten key may
 // have reused the slot); no_class otherwise.
 [[gnu::always_inline]] inline class_index cached_class_of(validator_core& shared,
-                                                          const lock_map& map,
-                                                          unsigned subclass) {
-  class_index cached =
-      lock_map_access::cached_class(map, subclass).load(std::memory_order_acquire);
+                                                          const lock_map& map, unsigned subclass) {
+  class_index cached = lock_map_access::cached_class(map, subclass).load(std::memory_order_acquire);
   if (cached == no_class || cached > shared.classes->capacity()) return no_class;
   const void* identity = class_registry::identity_of(map.class_identity(), subclass);
   return shared.classes->at(cached).key.load(std::memory_order_acquire) == identity ? cached
@@ -34,8 +32,14 @@ namespace {
   mark_usage(shared.classes->at(lock_class), request.access);
 
   held_lock& next = state.held[state.depth];
-  next = {state.chain_key, ip, &map, lock_class, static_cast<std::uint8_t>(request.subclass),
-          request.access, request.trylock, request.check};
+  next = {state.chain_key,
+          ip,
+          &map,
+          lock_class,
+          static_cast<std::uint8_t>(request.subclass),
+          request.access,
+          request.trylock,
+          request.check};
   std::uint64_t chain_key =
       iterate_chain_key(state.chain_key, held_lock_id(lock_class, request.access));
   // Trylocks and unchecked locks record no dependency into themselves, so they have no chain
@@ -60,7 +64,8 @@ void lock_acquire(lock_map& map, const acquire_request& request, const void* ip)
   using namespace detail;
   if (!validation_on.load(std::memory_order_relaxed)) return;
   thread_lock_state& state = this_thread_state();
-  if (state.ignored() || !prepare_thread_state(state)) [[unlikely]] return;
+  if (state.ignored() || !prepare_thread_state(state)) [[unlikely]]
+    return;
   if (request.subclass >= max_subclasses) [[unlikely]] {
     report_invalid_subclass(state, request.subclass, ip);
     return;

@@ -35,9 +35,9 @@ void report_assertion(const lock_map& map, const char* expression, std::source_l
   detail::graph_section section;
   report failed = detail::start_report(report_kind::assertion_failed, *state, ip);
   std::int32_t held = find_held(*state, map);
-  failed.acquiring = held >= 0 ? detail::describe(state->held[held])
-                               : detail::describe(map, detail::no_class,
-                                                  lock_access::exclusive, nullptr);
+  failed.acquiring = held >= 0
+                         ? detail::describe(state->held[held])
+                         : detail::describe(map, detail::no_class, lock_access::exclusive, nullptr);
   failed.assertion = expression;
   failed.assertion_site.function = std::string(where.file_name()) + ":" +
                                    std::to_string(where.line()) + " " + where.function_name();
@@ -153,15 +153,21 @@ void assert_not_held(const lock_map& map, const char* expression, std::source_lo
   }
 }
 
-bool validation_enabled() { return detail::validation_on.load(std::memory_order_relaxed); }
+bool validation_enabled() {
+  return detail::validation_on.load(std::memory_order_relaxed);
+}
 
 std::size_t report_count() {
   detail::graph_section section;
   return detail::core().reports_issued;
 }
 
-validation_off_scope::validation_off_scope() { ++detail::this_thread_state().off; }
-validation_off_scope::~validation_off_scope() { --detail::this_thread_state().off; }
+validation_off_scope::validation_off_scope() {
+  ++detail::this_thread_state().off;
+}
+validation_off_scope::~validation_off_scope() {
+  --detail::this_thread_state().off;
+}
 
 void lock_map::acquire(unsigned subclass) {
   acquire_request request;
@@ -184,6 +190,8 @@ bool lock_map::try_acquire() {
   return true;
 }
 
-void lock_map::release() { lock_release(*this, LOCKDEP_RET_IP); }
+void lock_map::release() {
+  lock_release(*this, LOCKDEP_RET_IP);
+}
 
 }  // namespace lockdep

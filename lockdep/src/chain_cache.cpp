@@ -13,8 +13,7 @@ chain_cache::chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks)
   for (std::size_t i = 0; i < slots; ++i) slots_[i].store(empty_slot, std::memory_order_relaxed);
 }
 
-chain_cache::insert_result chain_cache::insert(std::uint64_t key,
-                                               std::vector<class_index> classes,
+chain_cache::insert_result chain_cache::insert(std::uint64_t key, std::vector<class_index> classes,
                                                std::uint32_t* id) {
   if (live_chains_ >= max_chains_) return insert_result::chains_full;
   if (hlocks_used_ + classes.size() > max_chain_hlocks_) return insert_result::hlocks_full;

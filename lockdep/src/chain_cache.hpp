@@ -27,8 +27,8 @@ namespace lockdep::detail {
 class chain_cache {
  public:
   struct chain {
-    std::uint64_t key = 0;               // 0 when the record is free
-    std::vector<class_index> classes;    // the held classes, bottom first, ending with the new one
+    std::uint64_t key = 0;             // 0 when the record is free
+    std::vector<class_index> classes;  // the held classes, bottom first, ending with the new one
   };
 
   chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks);
@@ -76,7 +76,7 @@ class chain_cache {
   std::size_t max_chain_hlocks_;
   std::size_t mask_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> slots_;
-  std::vector<chain> records_;        // index = chain id - 1
+  std::vector<chain> records_;  // index = chain id - 1
   std::vector<std::uint32_t> free_records_;
   std::size_t live_chains_ = 0;
   std::size_t hlocks_used_ = 0;

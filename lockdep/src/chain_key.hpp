@@ -25,12 +25,24 @@ constexpr std::uint64_t iterate_chain_key(std::uint64_t key, std::uint32_t id) {
   std::uint32_t a = id;
   std::uint32_t b = static_cast<std::uint32_t>(key);
   std::uint32_t c = static_cast<std::uint32_t>(key >> 32);
-  a -= c; a ^= rotate_left(c, 4);  c += b;
-  b -= a; b ^= rotate_left(a, 6);  a += c;
-  c -= b; c ^= rotate_left(b, 8);  b += a;
-  a -= c; a ^= rotate_left(c, 16); c += b;
-  b -= a; b ^= rotate_left(a, 19); a += c;
-  c -= b; c ^= rotate_left(b, 4);  b += a;
+  a -= c;
+  a ^= rotate_left(c, 4);
+  c += b;
+  b -= a;
+  b ^= rotate_left(a, 6);
+  a += c;
+  c -= b;
+  c ^= rotate_left(b, 8);
+  b += a;
+  a -= c;
+  a ^= rotate_left(c, 16);
+  c += b;
+  b -= a;
+  b ^= rotate_left(a, 19);
+  a += c;
+  c -= b;
+  c ^= rotate_left(b, 4);
+  b += a;
   return b | (std::uint64_t{c} << 32);
 }
 

@@ -18,9 +18,8 @@ void note_chain_member(validator_core& shared, class_index member, std::uint32_t
   if (chains.size() >= 64 && (chains.size() & (chains.size() - 1)) == 0) {
     std::erase_if(chains, [&](std::uint32_t id) {
       const chain_cache::chain* chain = shared.chains->record(id);
-      return chain == nullptr ||
-             std::find(chain->classes.begin(), chain->classes.end(), member) ==
-                 chain->classes.end();
+      return chain == nullptr || std::find(chain->classes.begin(), chain->classes.end(), member) ==
+                                     chain->classes.end();
     });
   }
   chains.push_back(chain_id);
@@ -73,9 +72,8 @@ bool check_recursion(const thread_lock_state& state, const held_lock& next) {
   return true;
 }
 
-void report_circular(validator_core& shared, const thread_lock_state& state,
-                     const held_lock& held, const held_lock& next,
-                     const std::vector<path_step>& path) {
+void report_circular(validator_core& shared, const thread_lock_state& state, const held_lock& held,
+                     const held_lock& next, const std::vector<path_step>& path) {
   report circular = start_report(report_kind::circular_dependency, state, next.acquire_ip);
   circular.acquiring = describe(next);
   circular.holding = describe(held);
@@ -94,9 +92,8 @@ void report_circular(validator_core& shared, const thread_lock_state& state,
 
 // Adds held --> next unless it closes a cycle (reported). `trace` is captured on first need
 // and shared by every dependency this acquisition adds, as the kernel does.
-bool add_dependency(validator_core& shared, const thread_lock_state& state,
-                    const held_lock& held, const held_lock& next, unsigned distance,
-                    std::uint32_t& trace) {
+bool add_dependency(validator_core& shared, const thread_lock_state& state, const held_lock& held,
+                    const held_lock& next, unsigned distance, std::uint32_t& trace) {
   std::vector<path_step> path =
       shared.graph->find_cycle_path(next.lock_class, next.access, held.lock_class, held.access);
   if (!path.empty()) {
@@ -146,8 +143,7 @@ void add_dependencies(validator_core& shared, const thread_lock_state& state,
 
 }  // namespace
 
-void validate_new_chain(thread_lock_state& state, const held_lock& next,
-                        std::uint64_t chain_key) {
+void validate_new_chain(thread_lock_state& state, const held_lock& next, std::uint64_t chain_key) {
   busy_scope busy(state);
   validator_core& shared = core();
   graph_section section;

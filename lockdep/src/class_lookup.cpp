@@ -38,8 +38,8 @@ class_index register_class(thread_lock_state& state, lock_map& map, unsigned sub
   if (found == no_class) {
     found = shared.classes->create(key, subclass, class_name_for(map));
     if (found == no_class) {
-      issue_capacity_report(state, "MAX_LOCKDEP_KEYS", "max_classes",
-                            shared.classes->capacity(), ip);
+      issue_capacity_report(state, "MAX_LOCKDEP_KEYS", "max_classes", shared.classes->capacity(),
+                            ip);
       return no_class;
     }
   }
@@ -63,8 +63,7 @@ void forget_class(validator_core& shared, class_index doomed) {
 
 }  // namespace
 
-class_index class_of(thread_lock_state& state, lock_map& map, unsigned subclass,
-                     const void* ip) {
+class_index class_of(thread_lock_state& state, lock_map& map, unsigned subclass, const void* ip) {
   validator_core& shared = core();
   class_index cached = lock_map_access::cached_class(map, subclass).load(std::memory_order_acquire);
   if (cached != no_class && cached <= shared.classes->capacity() &&
@@ -101,9 +100,13 @@ void report_invalid_subclass(thread_lock_state& state, unsigned subclass, const 
 
 namespace lockdep {
 
-void forget_lock_class_key(const void* key) { detail::forget_classes(key); }
+void forget_lock_class_key(const void* key) {
+  detail::forget_classes(key);
+}
 
-dynamic_lock_class_key::~dynamic_lock_class_key() { forget_lock_class_key(this); }
+dynamic_lock_class_key::~dynamic_lock_class_key() {
+  forget_lock_class_key(this);
+}
 
 lock_map::~lock_map() {
   check_no_locks_freed(this, sizeof(*this));

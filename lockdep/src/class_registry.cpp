@@ -1,6 +1,5 @@
 #include "class_registry.hpp"
 
-
 namespace lockdep::detail {
 
 std::string usage_string(std::uint32_t usage) {

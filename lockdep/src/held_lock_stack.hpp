@@ -8,10 +8,10 @@
 #include <cstdint>
 
 #include "chain_key.hpp"
-#include "validator_switches.hpp"
 #include "lock_class.hpp"
 #include "lockdep/lock_map.hpp"
 #include "lockdep/report.hpp"
+#include "validator_switches.hpp"
 
 namespace lockdep::detail {
 
@@ -29,11 +29,11 @@ struct held_lock {
 struct thread_lock_state {
   std::uint64_t chain_key = initial_chain_key;
   std::uint32_t depth = 0;
-  std::uint32_t max_depth = 0;    // the depth limit; 0 until `held` is allocated
-  std::uint32_t busy = 0;         // inside the validator: instrumented calls are ignored
-  std::uint32_t off = 0;          // validation_off_scope nesting
-  bool exiting = false;           // thread-exit check done; ignore everything after it
-  std::uint64_t generation = 0;   // the validator generation this state belongs to
+  std::uint32_t max_depth = 0;   // the depth limit; 0 until `held` is allocated
+  std::uint32_t busy = 0;        // inside the validator: instrumented calls are ignored
+  std::uint32_t off = 0;         // validation_off_scope nesting
+  bool exiting = false;          // thread-exit check done; ignore everything after it
+  std::uint64_t generation = 0;  // the validator generation this state belongs to
   held_lock* held = nullptr;
 
   bool ignored() const { return busy != 0 || off != 0 || exiting; }
@@ -42,7 +42,9 @@ struct thread_lock_state {
 // Zero-initialized and trivially destructible, so access needs no TLS wrapper call.
 extern constinit thread_local thread_lock_state current_thread_lock_state;
 
-inline thread_lock_state& this_thread_state() { return current_thread_lock_state; }
+inline thread_lock_state& this_thread_state() {
+  return current_thread_lock_state;
+}
 
 bool prepare_thread_state_slow(thread_lock_state& state);
 

@@ -37,10 +37,10 @@ constexpr std::uint8_t dependency_type(lock_access holder, lock_access acquirer)
 
 // One direction of a dependency "from --> to" (from held while to was acquired).
 struct dependency {
-  class_index other;      // `to` in the forward list, `from` in the backward list
-  std::uint8_t types;     // dependency_bits seen for this pair (forward orientation)
-  std::uint16_t distance; // 1 when `to` was taken directly on top of `from`
-  std::uint32_t trace;    // stack store id of the first time it was seen
+  class_index other;       // `to` in the forward list, `from` in the backward list
+  std::uint8_t types;      // dependency_bits seen for this pair (forward orientation)
+  std::uint16_t distance;  // 1 when `to` was taken directly on top of `from`
+  std::uint32_t trace;     // stack store id of the first time it was seen
 };
 
 // Usage bits: the kernel's, with userspace meaning. We model no interrupt contexts, so locks are
@@ -63,10 +63,10 @@ struct lock_class {
   std::atomic<const void*> key{nullptr};  // identity: key + subclass; nullptr when free
   std::atomic<std::uint32_t> usage{0};
   std::uint8_t subclass = 0;
-  std::string name;            // base name, without #N or /N
-  unsigned name_version = 0;   // the kernel's name_version: 1 prints no #N suffix
-  std::vector<dependency> after;   // locks taken while holding this one
-  std::vector<dependency> before;  // locks held while this one was taken
+  std::string name;                   // base name, without #N or /N
+  unsigned name_version = 0;          // the kernel's name_version: 1 prints no #N suffix
+  std::vector<dependency> after;      // locks taken while holding this one
+  std::vector<dependency> before;     // locks held while this one was taken
   std::vector<std::uint32_t> chains;  // chain ids containing this class (may be stale)
 
   // "&type->s_umount_key#43/1"

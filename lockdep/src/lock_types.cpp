@@ -141,14 +141,18 @@ void shared_mutex::unlock_shared() {
   if (lock_release(map_, LOCKDEP_RET_IP)) real_.unlock_shared();
 }
 
-rwlock::rwlock(std::source_location where) : instrumented_lock(where) { initialize(); }
+rwlock::rwlock(std::source_location where) : instrumented_lock(where) {
+  initialize();
+}
 rwlock::rwlock(const char* name, std::source_location where) : instrumented_lock(name, where) {
   initialize();
 }
 rwlock::rwlock(lock_class_key& key, unsigned subclass) : instrumented_lock(key, subclass) {
   initialize();
 }
-rwlock::~rwlock() { pthread_rwlock_destroy(&real_); }
+rwlock::~rwlock() {
+  pthread_rwlock_destroy(&real_);
+}
 
 void rwlock::initialize() {
   // Reader-preferring: a waiting writer does not block new readers, which is what makes

@@ -92,8 +92,8 @@ const options& current_options() {
     const char* text = std::getenv("LOCKDEP_OPTIONS");
     if (text == nullptr) return read;
     for (const option_error& error : parse_options(text, read)) {
-      std::fprintf(stderr, "lockdep: LOCKDEP_OPTIONS at offset %zu: %s; ignored\n",
-                   error.position, error.message.c_str());
+      std::fprintf(stderr, "lockdep: LOCKDEP_OPTIONS at offset %zu: %s; ignored\n", error.position,
+                   error.message.c_str());
     }
     return read;
   }();

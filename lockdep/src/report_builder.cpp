@@ -128,9 +128,13 @@ stack_trace current_stack(const void* ip) {
   return raw_frames(std::span<const std::uintptr_t>(frames, count));
 }
 
-stack_trace stored_stack(std::uint32_t trace) { return raw_frames(core().stacks->frames(trace)); }
+stack_trace stored_stack(std::uint32_t trace) {
+  return raw_frames(core().stacks->frames(trace));
+}
 
-graph_section::graph_section() { core().graph_lock.lock(); }
+graph_section::graph_section() {
+  core().graph_lock.lock();
+}
 
 graph_section::~graph_section() {
   core().graph_lock.unlock();
@@ -158,8 +162,8 @@ lock_description describe(const lock_map& map, class_index lock_class, lock_acce
 }
 
 lock_description describe(const held_lock& held) {
-  lock_description described = describe(*held.instance, held.lock_class, held.access,
-                                         held.acquire_ip);
+  lock_description described =
+      describe(*held.instance, held.lock_class, held.access, held.acquire_ip);
   described.trylock = held.trylock;
   return described;
 }

@@ -21,12 +21,12 @@ class kernel_timestamp_flag final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& message, const std::tm&,
               spdlog::memory_buf_t& destination) override {
-    auto since_start = std::chrono::duration_cast<std::chrono::microseconds>(
-        message.time - process_start_system);
+    auto since_start =
+        std::chrono::duration_cast<std::chrono::microseconds>(message.time - process_start_system);
     long long micros = std::max<long long>(since_start.count(), 0);
     char text[32];
-    int length = std::snprintf(text, sizeof text, "%5lld.%06lld", micros / 1000000,
-                               micros % 1000000);
+    int length =
+        std::snprintf(text, sizeof text, "%5lld.%06lld", micros / 1000000, micros % 1000000);
     destination.append(text, text + length);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {

@@ -34,7 +34,9 @@ std::string hex16(std::uintptr_t value) {
   return buffer;
 }
 
-std::string hex16(const void* pointer) { return hex16(reinterpret_cast<std::uintptr_t>(pointer)); }
+std::string hex16(const void* pointer) {
+  return hex16(reinterpret_cast<std::uintptr_t>(pointer));
+}
 
 std::string trimmed_file_line(const char* path) {
   std::ifstream file(path);
@@ -231,8 +233,8 @@ lines held_lock_freed_lines(const report& r) {
   add_header(out, "WARNING: held lock freed!", 25);
   // The kernel prints the last freed byte, not the end of the range.
   const auto last = reinterpret_cast<std::uintptr_t>(r.freed_to) - 1;
-  out.push_back(r.thread.text() + " is freeing memory " + hex16(r.freed_from) + "-" +
-                hex16(last) + ", with a lock still held there!");
+  out.push_back(r.thread.text() + " is freeing memory " + hex16(r.freed_from) + "-" + hex16(last) +
+                ", with a lock still held there!");
   out.push_back(lock_text(r.holding));
   add_held_locks(out, r);
   add_stack_backtrace(out, r);
@@ -285,8 +287,8 @@ lines assertion_failed_lines(const report& r) {
   lines out;
   out.push_back("------------[ cut here ]------------");
   // The kernel's `at file:line function`: assertion_site.function carries both.
-  out.push_back("WARNING: CPU: " + std::to_string(r.cpu) + " PID: " +
-                std::to_string(r.thread.tid) + " at " + r.assertion_site.function);
+  out.push_back("WARNING: CPU: " + std::to_string(r.cpu) + " PID: " + std::to_string(r.thread.tid) +
+                " at " + r.assertion_site.function);
   out.push_back(r.assertion);
   if (r.acquiring.instance != nullptr) out.push_back(" lock: " + lock_text(r.acquiring));
   add_held_locks(out, r);
@@ -299,15 +301,24 @@ lines assertion_failed_lines(const report& r) {
 
 const char* to_string(report_kind kind) {
   switch (kind) {
-    case report_kind::circular_dependency: return "circular_dependency";
-    case report_kind::recursive_locking: return "recursive_locking";
-    case report_kind::bad_unlock_balance: return "bad_unlock_balance";
-    case report_kind::held_lock_freed: return "held_lock_freed";
-    case report_kind::locks_held_at_exit: return "locks_held_at_exit";
-    case report_kind::lock_depth_overflow: return "lock_depth_overflow";
-    case report_kind::capacity_exhausted: return "capacity_exhausted";
-    case report_kind::invalid_subclass: return "invalid_subclass";
-    case report_kind::assertion_failed: return "assertion_failed";
+    case report_kind::circular_dependency:
+      return "circular_dependency";
+    case report_kind::recursive_locking:
+      return "recursive_locking";
+    case report_kind::bad_unlock_balance:
+      return "bad_unlock_balance";
+    case report_kind::held_lock_freed:
+      return "held_lock_freed";
+    case report_kind::locks_held_at_exit:
+      return "locks_held_at_exit";
+    case report_kind::lock_depth_overflow:
+      return "lock_depth_overflow";
+    case report_kind::capacity_exhausted:
+      return "capacity_exhausted";
+    case report_kind::invalid_subclass:
+      return "invalid_subclass";
+    case report_kind::assertion_failed:
+      return "assertion_failed";
   }
   return "unknown";
 }
@@ -324,15 +335,24 @@ std::vector<std::string> report::cycle() const {
 
 std::vector<std::string> report::kernel_lines() const {
   switch (kind) {
-    case report_kind::circular_dependency: return circular_lines(*this);
-    case report_kind::recursive_locking: return recursive_lines(*this);
-    case report_kind::bad_unlock_balance: return bad_unlock_lines(*this);
-    case report_kind::held_lock_freed: return held_lock_freed_lines(*this);
-    case report_kind::locks_held_at_exit: return locks_held_at_exit_lines(*this);
-    case report_kind::lock_depth_overflow: return lock_depth_overflow_lines(*this);
-    case report_kind::capacity_exhausted: return capacity_exhausted_lines(*this);
-    case report_kind::invalid_subclass: return invalid_subclass_lines(*this);
-    case report_kind::assertion_failed: return assertion_failed_lines(*this);
+    case report_kind::circular_dependency:
+      return circular_lines(*this);
+    case report_kind::recursive_locking:
+      return recursive_lines(*this);
+    case report_kind::bad_unlock_balance:
+      return bad_unlock_lines(*this);
+    case report_kind::held_lock_freed:
+      return held_lock_freed_lines(*this);
+    case report_kind::locks_held_at_exit:
+      return locks_held_at_exit_lines(*this);
+    case report_kind::lock_depth_overflow:
+      return lock_depth_overflow_lines(*this);
+    case report_kind::capacity_exhausted:
+      return capacity_exhausted_lines(*this);
+    case report_kind::invalid_subclass:
+      return invalid_subclass_lines(*this);
+    case report_kind::assertion_failed:
+      return assertion_failed_lines(*this);
   }
   return {};
 }

@@ -21,7 +21,9 @@ struct report_capture::listener final : detail::report_listener {
   std::vector<report> captured;
 };
 
-void reset() { reset(detail::core().config); }
+void reset() {
+  reset(detail::core().config);
+}
 
 void reset(const options& configured) {
   detail::validator_core& shared = detail::core();
@@ -33,8 +35,12 @@ void reset(const options& configured) {
   }
 }
 
-report_capture::report_capture(echo mode) { start(detail::core().config, mode); }
-report_capture::report_capture(const options& configured, echo mode) { start(configured, mode); }
+report_capture::report_capture(echo mode) {
+  start(detail::core().config, mode);
+}
+report_capture::report_capture(const options& configured, echo mode) {
+  start(configured, mode);
+}
 
 void report_capture::start(const options& configured, echo mode) {
   reset(configured);

@@ -2,7 +2,9 @@
 
 namespace lockdep::detail {
 
-validator_core::validator_core(const options& configured) { rebuild(configured); }
+validator_core::validator_core(const options& configured) {
+  rebuild(configured);
+}
 
 void validator_core::rebuild(const options& configured) {
   config = configured;

@@ -40,7 +40,8 @@ namespace lockdep::detail {
 
 // The class of (map, subclass), registering it on first use; no_class when it cannot be had
 // (table full: reported). Lock-free when the map's cache is valid.
-[[gnu::cold]] class_index class_of(thread_lock_state& state, lock_map& map, unsigned subclass, const void* ip);
+[[gnu::cold]] class_index class_of(thread_lock_state& state, lock_map& map, unsigned subclass,
+                                   const void* ip);
 
 // Pushes a lock the thread is acquiring, validating its chain if it is new.
 void push_held_lock(thread_lock_state& state, lock_map& map, class_index lock_class,
@@ -48,17 +49,21 @@ void push_held_lock(thread_lock_state& state, lock_map& map, class_index lock_cl
 
 // Slow path for a chain not in the cache: records it, checks recursion and adds dependencies
 // (each checked for cycles). `next` is state.held[state.depth], not yet counted in depth.
-[[gnu::cold]] void validate_new_chain(thread_lock_state& state, const held_lock& next, std::uint64_t chain_key);
+[[gnu::cold]] void validate_new_chain(thread_lock_state& state, const held_lock& next,
+                                      std::uint64_t chain_key);
 
 // Pops held locks from index `from` up and pushes them again, re-validating (used after a
 // non-top release and after a class change). `replaced`, if set, becomes the entry at `from`.
-[[gnu::cold]] void rebuild_held_stack(thread_lock_state& state, std::uint32_t from, const held_lock* replaced);
+[[gnu::cold]] void rebuild_held_stack(thread_lock_state& state, std::uint32_t from,
+                                      const held_lock* replaced);
 
 // Reports for misuse on the acquire/release paths.
 [[gnu::cold]] void report_bad_unlock(thread_lock_state& state, const lock_map& map, const void* ip);
-[[gnu::cold]] void report_invalid_subclass(thread_lock_state& state, unsigned subclass, const void* ip);
-[[gnu::cold]] void report_depth_overflow(thread_lock_state& state, const lock_map& map, class_index lock_class,
-                           lock_access access, const void* ip);
+[[gnu::cold]] void report_invalid_subclass(thread_lock_state& state, unsigned subclass,
+                                           const void* ip);
+[[gnu::cold]] void report_depth_overflow(thread_lock_state& state, const lock_map& map,
+                                         class_index lock_class, lock_access access,
+                                         const void* ip);
 
 // Forgets every class of `identity` (all subclasses) with their dependencies and chains.
 void forget_classes(const void* identity);

@@ -38,8 +38,7 @@ TEST_CASE("all instances created at one LOCKDEP_CLASS site share a class", "[key
   CHECK(capture.only().cycle() == names({"&delayed_node->mutex", "other"}));
 }
 
-TEST_CASE("two instances of one class nested without annotation are recursive locking",
-          "[keys]") {
+TEST_CASE("two instances of one class nested without annotation are recursive locking", "[keys]") {
   report_capture capture;
   delayed_node parent, child;
   parent.mutex.lock();
@@ -83,7 +82,7 @@ TEST_CASE("the struct-member default never merges two locks", "[keys][default]")
 
 TEST_CASE("the default class is named after where the lock was constructed", "[keys][default]") {
   report_capture capture;
-  lockdep::mutex first;   // this line's number is in the class name
+  lockdep::mutex first;  // this line's number is in the class name
   int first_line = __LINE__ - 1;
   lockdep::mutex second;
   lock_unlock_2(first, second);

@@ -260,3 +260,17 @@ TEST_CASE("std::shared_lock and std::scoped_lock work with the lock types", "[lo
   }
   CHECK(capture.empty());
 }
+
+namespace {
+// Constant-initialized: usable from other translation units' static initializers.
+constinit lockdep::mutex global_mutex{"global_mutex"};
+constinit lockdep::spinlock global_spinlock{"global_spinlock"};
+}  // namespace
+
+TEST_CASE("global mutexes and spinlocks are constant-initialized", "[lock_types]") {
+  report_capture capture;
+  lock_unlock_2(global_mutex, global_spinlock);
+  lock_unlock_2(global_spinlock, global_mutex);
+  REQUIRE(capture.count() == 1);
+  CHECK(capture.only().cycle() == names({"global_mutex", "global_spinlock"}));
+}

@@ -20,8 +20,7 @@ TEST_CASE("options parse key=value pairs separated by colons", "[options]") {
 TEST_CASE("malformed options are reported and skipped", "[options]") {
   lockdep::options parsed;
   auto errors = lockdep::parse_options(
-      "max_classes=abc:bogus=1:keep_going=maybe:noequals::max_chains=0:abort_on_assert=1",
-      parsed);
+      "max_classes=abc:bogus=1:keep_going=maybe:noequals::max_chains=0:abort_on_assert=1", parsed);
   REQUIRE(errors.size() == 5);
   CHECK(errors[0].position == 0);
   CHECK(errors[0].message == "'max_classes' expects a positive integer");

@@ -30,7 +30,9 @@ lines split_lines(const std::string& text) {
   return out;
 }
 
-const void* ptr(std::uintptr_t value) { return reinterpret_cast<const void*>(value); }
+const void* ptr(std::uintptr_t value) {
+  return reinterpret_cast<const void*>(value);
+}
 
 // Builds a frame from its `%pS` text, "function+0xoff/0xsize [module]".
 stack_frame frame(const std::string& text, std::uintptr_t address = 0x401000) {
@@ -120,8 +122,8 @@ report seed_report() {
       {"&fs_info->commit_root_sem", "{++++}", trace({"down_write+0x38/0x70"})},
       {"&space_info->groups_sem", "{++++}", trace({"down_read+0x3c/0x140"})},
       {"&delayed_node->mutex", "{+.+.}",
-       trace({"__mutex_lock+0xa9/0xaf0",
-              "__btrfs_release_delayed_node.part.0+0x3f/0x320 [btrfs]"})},
+       trace(
+           {"__mutex_lock+0xa9/0xaf0", "__btrfs_release_delayed_node.part.0+0x3f/0x320 [btrfs]"})},
   };
   add_seed_held_locks(r);
   return r;
@@ -242,10 +244,10 @@ TEST_CASE("circular report sections", "[report_text]") {
     CHECK(out[5] == "kswapd0/91 is trying to acquire lock:");
   }
   SECTION("chain blocks are numbered down to #0 and preceded by a blank line") {
-    for (const char* head : {"-> #4 (fs_reclaim){+.+.}:", "-> #3 (pcpu_alloc_mutex){+.+.}:",
-                             "-> #2 (&fs_info->commit_root_sem){++++}:",
-                             "-> #1 (&space_info->groups_sem){++++}:",
-                             "-> #0 (&delayed_node->mutex){+.+.}:"}) {
+    for (const char* head :
+         {"-> #4 (fs_reclaim){+.+.}:", "-> #3 (pcpu_alloc_mutex){+.+.}:",
+          "-> #2 (&fs_info->commit_root_sem){++++}:", "-> #1 (&space_info->groups_sem){++++}:",
+          "-> #0 (&delayed_node->mutex){+.+.}:"}) {
       std::size_t at = index_of(out, head);
       REQUIRE(at < out.size());
       CHECK(out[at - 1].empty());
@@ -268,12 +270,10 @@ TEST_CASE("circular report sections", "[report_text]") {
   }
 }
 
-TEST_CASE("cycle() lists the classes from the acquiring one to the holding one",
-          "[report_text]") {
+TEST_CASE("cycle() lists the classes from the acquiring one to the holding one", "[report_text]") {
   CHECK(seed_report().cycle() ==
         std::vector<std::string>{"&delayed_node->mutex", "&space_info->groups_sem",
-                                 "&fs_info->commit_root_sem", "pcpu_alloc_mutex",
-                                 "fs_reclaim"});
+                                 "&fs_info->commit_root_sem", "pcpu_alloc_mutex", "fs_reclaim"});
   CHECK(base_report(report_kind::recursive_locking).cycle().empty());
   CHECK(base_report(report_kind::bad_unlock_balance).cycle().empty());
 }
@@ -419,11 +419,8 @@ TEST_CASE("locks held at exit report keeps 36-wide separators", "[report_text]")
   report r = base_report(report_kind::locks_held_at_exit);
   add_seed_held_locks(r);
   const lines out = r.kernel_lines();
-  lines expected = {"",
-                    std::string(36, '='),
-                    "WARNING: kswapd0/91 still has locks held!",
-                    "lockdep-0.1.0 #1 Not tainted",
-                    std::string(36, '-')};
+  lines expected = {"", std::string(36, '='), "WARNING: kswapd0/91 still has locks held!",
+                    "lockdep-0.1.0 #1 Not tainted", std::string(36, '-')};
   for (const std::string& line : seed_held_lines()) expected.push_back(line);
   expected.push_back("");
   expected.push_back("stack backtrace:");

@@ -15,12 +15,15 @@ namespace lockdep {
 
 class instrumented_lock {
  public:
-  instrumented_lock(std::source_location where = std::source_location::current())
+  // constexpr so that a global lock is constant-initialized, usable from any static
+  // initializer.
+  constexpr instrumented_lock(std::source_location where = std::source_location::current())
       : map_(where) {}
-  explicit instrumented_lock(const char* name,
-                             std::source_location where = std::source_location::current())
+  constexpr explicit instrumented_lock(const char* name,
+                                       std::source_location where = std::source_location::current())
       : map_(name, where) {}
-  explicit instrumented_lock(lock_class_key& key, unsigned subclass = 0) : map_(key, subclass) {}
+  constexpr explicit instrumented_lock(lock_class_key& key, unsigned subclass = 0)
+      : map_(key, subclass) {}
   instrumented_lock(const instrumented_lock&) = delete;
   instrumented_lock& operator=(const instrumented_lock&) = delete;
 

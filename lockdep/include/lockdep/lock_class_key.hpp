@@ -46,10 +46,10 @@ void forget_lock_class_key(const void* key);
 // kernel would call mutex_init(): in a constructor or a default member initializer, so that
 // every object of the type shares the class:
 //   struct delayed_node { lockdep::mutex mutex{LOCKDEP_CLASS("&delayed_node->mutex")}; };
-#define LOCKDEP_CLASS(name)                        \
-  ([]() -> ::lockdep::lock_class_key& {            \
+#define LOCKDEP_CLASS(name)                              \
+  ([]() -> ::lockdep::lock_class_key& {                  \
     static ::lockdep::lock_class_key lockdep_key_{name}; \
-    return lockdep_key_;                           \
+    return lockdep_key_;                                 \
   }())
 
 // The kernel's mutex_init(&x->lock) idiom: gives *lock_ptr a static class for this call site,

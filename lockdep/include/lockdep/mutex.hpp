@@ -21,7 +21,8 @@ namespace lockdep {
 class mutex : public instrumented_lock {
  public:
   // Declared here, not inherited: the default argument must name the user's line, not ours.
-  mutex(std::source_location where = std::source_location::current()) : instrumented_lock(where) {}
+  constexpr mutex(std::source_location where = std::source_location::current())
+      : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
   using native_handle_type = std::mutex::native_handle_type;
 
@@ -41,7 +42,8 @@ class mutex : public instrumented_lock {
 class recursive_mutex : public instrumented_lock {
  public:
   // Declared here, not inherited: the default argument must name the user's line, not ours.
-  recursive_mutex(std::source_location where = std::source_location::current()) : instrumented_lock(where) {}
+  recursive_mutex(std::source_location where = std::source_location::current())
+      : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
 
   void lock();
@@ -62,7 +64,8 @@ class recursive_mutex : public instrumented_lock {
 class timed_mutex : public instrumented_lock {
  public:
   // Declared here, not inherited: the default argument must name the user's line, not ours.
-  timed_mutex(std::source_location where = std::source_location::current()) : instrumented_lock(where) {}
+  timed_mutex(std::source_location where = std::source_location::current())
+      : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
 
   void lock();

@@ -21,13 +21,13 @@ struct options {
 
   // Table sizes. Running out prints the kernel's `BUG: MAX_... too low!` and turns the
   // validator off; the program continues.
-  std::size_t max_lock_depth = 48;         // held locks per thread (MAX_LOCK_DEPTH)
-  std::size_t max_classes = 8192;          // lock classes (MAX_LOCKDEP_KEYS)
-  std::size_t max_dependencies = 65536;    // direct dependencies (MAX_LOCKDEP_ENTRIES)
-  std::size_t max_chains = 65536;          // cached lock chains (MAX_LOCKDEP_CHAINS)
+  std::size_t max_lock_depth = 48;           // held locks per thread (MAX_LOCK_DEPTH)
+  std::size_t max_classes = 8192;            // lock classes (MAX_LOCKDEP_KEYS)
+  std::size_t max_dependencies = 65536;      // direct dependencies (MAX_LOCKDEP_ENTRIES)
+  std::size_t max_chains = 65536;            // cached lock chains (MAX_LOCKDEP_CHAINS)
   std::size_t max_chain_hlocks = 5 * 65536;  // classes stored in chains (MAX_LOCKDEP_CHAIN_HLOCKS)
-  std::size_t max_stack_entries = 524288;  // stored stack frames (MAX_STACK_TRACE_ENTRIES)
-  std::size_t stack_depth = 32;            // frames kept per stack trace
+  std::size_t max_stack_entries = 524288;    // stored stack frames (MAX_STACK_TRACE_ENTRIES)
+  std::size_t stack_depth = 32;              // frames kept per stack trace
 
   // The hard ceiling for max_lock_depth: per-thread storage is sized by it.
   static constexpr std::size_t lock_depth_ceiling = 1024;

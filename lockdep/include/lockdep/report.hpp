@@ -100,13 +100,13 @@ struct report {
   // Kind-specific details.
   const void* freed_from = nullptr;  // held_lock_freed: the freed range [freed_from, freed_to)
   const void* freed_to = nullptr;
-  std::string limit_name;   // capacity_exhausted / lock_depth_overflow: e.g. "MAX_LOCKDEP_KEYS"
-  std::string limit_option; // the LOCKDEP_OPTIONS key that raises the limit, e.g. "max_classes"
+  std::string limit_name;    // capacity_exhausted / lock_depth_overflow: e.g. "MAX_LOCKDEP_KEYS"
+  std::string limit_option;  // the LOCKDEP_OPTIONS key that raises the limit, e.g. "max_classes"
   std::size_t limit_value = 0;
-  unsigned depth = 0;             // lock_depth_overflow: the depth reached
-  unsigned subclass = 0;          // invalid_subclass
-  std::string assertion;          // assertion_failed: e.g. "lockdep_assert_held(&m)"
-  stack_frame assertion_site;     // assertion_failed: function = "file:line function"
+  unsigned depth = 0;          // lock_depth_overflow: the depth reached
+  unsigned subclass = 0;       // invalid_subclass
+  std::string assertion;       // assertion_failed: e.g. "lockdep_assert_held(&m)"
+  stack_frame assertion_site;  // assertion_failed: function = "file:line function"
 
   // A stable identifier for de-duplication: the kind and the class names involved, without
   // addresses, thread ids or timestamps.

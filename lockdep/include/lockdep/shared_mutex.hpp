@@ -22,7 +22,8 @@ namespace lockdep {
 class shared_mutex : public instrumented_lock {
  public:
   // Declared here, not inherited: the default argument must name the user's line, not ours.
-  shared_mutex(std::source_location where = std::source_location::current()) : instrumented_lock(where) {}
+  shared_mutex(std::source_location where = std::source_location::current())
+      : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
 
   void lock();

@@ -11,7 +11,8 @@ namespace lockdep {
 class spinlock : public instrumented_lock {
  public:
   // Declared here, not inherited: the default argument must name the user's line, not ours.
-  spinlock(std::source_location where = std::source_location::current()) : instrumented_lock(where) {}
+  constexpr spinlock(std::source_location where = std::source_location::current())
+      : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
 
   void lock();

@@ -39,7 +39,8 @@ void lock_acquire(lock_map& map, const acquire_request& request, const void* ip)
 bool lock_release(lock_map& map, const void* ip);
 
 // Validates as if the lock were acquired and released (the kernel's might_lock()).
-void might_lock(lock_map& map, lock_access access = lock_access::exclusive, const void* ip = nullptr);
+void might_lock(lock_map& map, lock_access access = lock_access::exclusive,
+                const void* ip = nullptr);
 
 enum class held_state { not_held, held, unknown /* the validator is off */ };
 // Whether the current thread holds `map`; `access` narrows to a read or write hold.
@@ -92,8 +93,12 @@ class validation_off_scope {
   ::lockdep::assert_not_held(::lockdep::map_of(lock), "lockdep_assert_not_held(" #lock ")")
 
 namespace lockdep {
-inline lock_map& map_of(lock_map& map) { return map; }
-inline const lock_map& map_of(const lock_map& map) { return map; }
+inline lock_map& map_of(lock_map& map) {
+  return map;
+}
+inline const lock_map& map_of(const lock_map& map) {
+  return map;
+}
 template <typename Lock>
 auto map_of(Lock& lock) -> decltype(lock.lockdep_map()) {
   return lock.lockdep_map();
