@@ -129,14 +129,15 @@ bool add_dependency(validator_core& shared, const thread_lock_state& state, cons
 }
 
 // Dependencies from the held locks to the new one, nearest first. A held trylock does not stop
-// the walk (nothing was recorded into it), the first ordinary lock does: it already depends on
-// everything below it.
+// the walk (nothing was recorded into it), nor does an unchecked lock (it takes no part); the
+// first ordinary checked lock does: it already depends on everything below it.
 void add_dependencies(validator_core& shared, const thread_lock_state& state,
                       const held_lock& next) {
   std::uint32_t trace = stack_store::no_trace;
   for (std::uint32_t i = state.depth; i-- > 0;) {
     const held_lock& held = state.held[i];
-    if (held.check && !add_dependency(shared, state, held, next, state.depth - i, trace)) return;
+    if (!held.check) continue;
+    if (!add_dependency(shared, state, held, next, state.depth - i, trace)) return;
     if (!held.trylock) return;
   }
 }

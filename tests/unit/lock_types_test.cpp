@@ -274,3 +274,22 @@ TEST_CASE("global mutexes and spinlocks are constant-initialized", "[lock_types]
   REQUIRE(capture.count() == 1);
   CHECK(capture.only().cycle() == names({"global_mutex", "global_spinlock"}));
 }
+
+TEST_CASE("an unchecked held lock is tracked but neither validated nor a stop for dependencies",
+          "[lock_types][check]") {
+  report_capture capture;
+  lockdep::mutex a{"A"}, c{"C"};
+  lockdep::lock_map unchecked{"unchecked"};
+  lockdep::acquire_request track_only;
+  track_only.check = false;
+  a.lock();
+  lockdep::lock_acquire(unchecked, track_only, LOCKDEP_RET_IP);
+  CHECK(lockdep::lock_is_held(unchecked));
+  c.lock();  // A --> C is recorded through the unchecked lock
+  c.unlock();
+  lockdep::lock_release(unchecked, LOCKDEP_RET_IP);
+  a.unlock();
+  lock_unlock_2(c, a);
+  REQUIRE(capture.count() == 1);
+  CHECK(capture.only().cycle() == names({"A", "C"}));
+}
