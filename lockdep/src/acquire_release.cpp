@@ -84,13 +84,8 @@ bool lock_release(lock_map& map, const void* ip) {
   if (!validation_on.load(std::memory_order_relaxed)) return true;
   thread_lock_state& state = this_thread_state();
   if (state.ignored()) return true;
-  if (state.held == nullptr) {
-    if (!prepare_thread_state(state)) return true;
-  } else if (state.generation != validator_generation.load(std::memory_order_relaxed)) {
-    // The lock was taken before a testing reset forgot everything: nothing to check.
-    prepare_thread_state(state);
+  if (!prepare_thread_state(state)) [[unlikely]]
     return true;
-  }
   if (state.depth > 0 && state.held[state.depth - 1].instance == &map) {
     --state.depth;
     state.chain_key = state.held[state.depth].prev_chain_key;
@@ -103,6 +98,7 @@ bool lock_release(lock_map& map, const void* ip) {
       return true;
     }
   }
+  if (forget_held_before_reset(state, map)) return true;
   report_bad_unlock(state, map, ip);
   return false;
 }

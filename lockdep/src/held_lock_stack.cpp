@@ -20,6 +20,8 @@ struct thread_exit_check {
     state.exiting = true;
     delete[] state.held;
     state.held = nullptr;
+    delete state.held_before_reset;
+    state.held_before_reset = nullptr;
     state.depth = 0;
     state.max_depth = 0;
   }
@@ -33,9 +35,17 @@ bool prepare_thread_state_slow(thread_lock_state& state) {
   if (state.held != nullptr && state.generation == generation) return true;
 
   // First use, or a testing reset forgot every class: held locks recorded before it mean
-  // nothing now, and the depth limit may have changed.
+  // nothing now except that releasing them is fine, and the depth limit may have changed.
   static thread_local thread_exit_check exit_check;
   (void)exit_check;
+  if (state.held != nullptr && state.depth > 0) {
+    if (state.held_before_reset == nullptr) {
+      state.held_before_reset = new std::vector<const lock_map*>;
+    }
+    for (std::uint32_t i = 0; i < state.depth; ++i) {
+      state.held_before_reset->push_back(state.held[i].instance);
+    }
+  }
   auto depth = static_cast<std::uint32_t>(
       std::clamp<std::size_t>(core().config.max_lock_depth, 1, options::lock_depth_ceiling));
   if (state.max_depth != depth) {
@@ -47,6 +57,24 @@ bool prepare_thread_state_slow(thread_lock_state& state) {
   state.depth = 0;
   state.chain_key = initial_chain_key;
   return true;
+}
+
+bool forget_held_before_reset(thread_lock_state& state, const lock_map& map) {
+  if (state.held_before_reset == nullptr) return false;
+  std::vector<const lock_map*>& held = *state.held_before_reset;
+  auto found = std::find(held.rbegin(), held.rend(), &map);
+  if (found == held.rend()) return false;
+  held.erase(std::next(found).base());
+  return true;
+}
+
+void forget_held_before_reset(thread_lock_state& state, const void* from, std::size_t size) {
+  if (state.held_before_reset == nullptr) return;
+  auto begin = static_cast<const char*>(from);
+  std::erase_if(*state.held_before_reset, [&](const lock_map* map) {
+    auto address = reinterpret_cast<const char*>(map);
+    return address >= begin && address < begin + size;
+  });
 }
 
 }  // namespace lockdep::detail

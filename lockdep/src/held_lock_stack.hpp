@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "chain_key.hpp"
 #include "lock_class.hpp"
@@ -35,6 +36,9 @@ struct thread_lock_state {
   bool exiting = false;          // thread-exit check done; ignore everything after it
   std::uint64_t generation = 0;  // the validator generation this state belongs to
   held_lock* held = nullptr;
+  // Locks the thread held when a testing reset forgot everything: releasing one of them is
+  // not an imbalance. Allocated only when there are some.
+  std::vector<const lock_map*>* held_before_reset = nullptr;
 
   bool ignored() const { return busy != 0 || off != 0 || exiting; }
 };
@@ -47,6 +51,12 @@ inline thread_lock_state& this_thread_state() {
 }
 
 bool prepare_thread_state_slow(thread_lock_state& state);
+
+// True (and forgets it) if `map` was held by this thread before the last testing reset.
+bool forget_held_before_reset(thread_lock_state& state, const lock_map& map);
+// Forgets every lock in [from, from + size) held before the last reset: the memory is being
+// freed, and a new lock there must not inherit the exemption.
+void forget_held_before_reset(thread_lock_state& state, const void* from, std::size_t size);
 
 // Makes the thread's state usable for the current validator generation: allocates the held-lock
 // array on first use and registers the thread-exit check; drops held locks recorded before a

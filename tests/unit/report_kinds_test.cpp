@@ -229,3 +229,15 @@ TEST_CASE("validation_off_scope stops tracking on this thread", "[annotations]")
   lock_unlock_2(b, a);
   CHECK(capture.count() == 1);
 }
+
+TEST_CASE("locks held across a testing reset may still be released silently", "[reports]") {
+  lockdep::mutex outer{"outer"};
+  outer.lock();
+  report_capture capture;  // resets: the validator forgets that outer is held
+  lockdep::mutex fresh{"fresh"};
+  outer.unlock();  // taken before the reset: fine
+  CHECK(capture.empty());
+  fresh.unlock();  // never taken: a bad unlock, even right after a reset
+  REQUIRE(capture.count() == 1);
+  CHECK(capture.only().kind == report_kind::bad_unlock_balance);
+}
