@@ -153,6 +153,19 @@ void assert_not_held(const lock_map& map, const char* expression, std::source_lo
   }
 }
 
+void report_warning(const std::string& message, const void* ip, std::source_location where) {
+  thread_lock_state& state = detail::this_thread_state();
+  if (state.ignored()) return;
+  detail::prepare_thread_state(state);
+  detail::busy_scope busy(state);
+  detail::graph_section section;
+  report warned = detail::start_report(report_kind::warning, state, ip);
+  warned.assertion = message;
+  warned.assertion_site.function = std::string(where.file_name()) + ":" +
+                                   std::to_string(where.line()) + " " + where.function_name();
+  detail::issue(std::move(warned));
+}
+
 bool validation_enabled() {
   return detail::validation_on.load(std::memory_order_relaxed);
 }

@@ -96,6 +96,7 @@ std::string report_id(const report& finished) {
       for (const lock_description& held : finished.held_locks) add(held.class_name);
       break;
     case report_kind::assertion_failed:
+    case report_kind::warning:
       add(finished.assertion);
       add(finished.assertion_site.text());
       break;
@@ -188,8 +189,10 @@ void issue(report&& finished) {
   finished.id = report_id(finished);
   if (shared.config.keep_going && !shared.reported_ids.insert(finished.id).second) return;
   ++shared.reports_issued;
-  // Like the kernel's WARN, a failed assertion leaves the validator running.
-  bool turns_off = !shared.config.keep_going && finished.kind != report_kind::assertion_failed;
+  // Like the kernel's WARN, a failed assertion or a warning leaves the validator running.
+  bool is_warn =
+      finished.kind == report_kind::assertion_failed || finished.kind == report_kind::warning;
+  bool turns_off = !shared.config.keep_going && !is_warn;
   if (turns_off) validation_on.store(false, std::memory_order_relaxed);
   undelivered.push_back(std::move(finished));
 }

@@ -319,6 +319,8 @@ const char* to_string(report_kind kind) {
       return "invalid_subclass";
     case report_kind::assertion_failed:
       return "assertion_failed";
+    case report_kind::warning:
+      return "warning";
   }
   return "unknown";
 }
@@ -352,6 +354,7 @@ std::vector<std::string> report::kernel_lines() const {
     case report_kind::invalid_subclass:
       return invalid_subclass_lines(*this);
     case report_kind::assertion_failed:
+    case report_kind::warning:
       return assertion_failed_lines(*this);
   }
   return {};

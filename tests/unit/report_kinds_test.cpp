@@ -241,3 +241,16 @@ TEST_CASE("locks held across a testing reset may still be released silently", "[
   REQUIRE(capture.count() == 1);
   CHECK(capture.only().kind == report_kind::bad_unlock_balance);
 }
+
+TEST_CASE("report_warning issues a WARN splat and leaves validation on", "[reports]") {
+  report_capture capture;
+  lockdep::report_warning("illegal size (0) or align (4) for percpu allocation", LOCKDEP_RET_IP);
+  REQUIRE(capture.count() == 1);
+  lockdep::report found = capture.only();
+  CHECK(found.kind == report_kind::warning);
+  CHECK(found.assertion == "illegal size (0) or align (4) for percpu allocation");
+  std::string text = found.kernel_text();
+  CHECK(text.find("------------[ cut here ]------------\nWARNING: CPU: ") == 0);
+  CHECK(text.find("report_kinds_test.cpp:") != std::string::npos);
+  CHECK(lockdep::validation_enabled());
+}

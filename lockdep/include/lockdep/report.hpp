@@ -39,6 +39,7 @@ enum class report_kind {
   capacity_exhausted,   // BUG: MAX_LOCKDEP_KEYS too low! (and the other tables)
   invalid_subclass,     // BUG: looking up invalid subclass: N
   assertion_failed,     // a failed lockdep_assert_held / _not_held: a kernel WARN splat
+  warning,              // other misuse found by instrumented code (report_warning): a WARN splat
 };
 
 // The report kind as a short stable identifier ("circular_dependency", ...).
@@ -105,8 +106,8 @@ struct report {
   std::size_t limit_value = 0;
   unsigned depth = 0;          // lock_depth_overflow: the depth reached
   unsigned subclass = 0;       // invalid_subclass
-  std::string assertion;       // assertion_failed: e.g. "lockdep_assert_held(&m)"
-  stack_frame assertion_site;  // assertion_failed: function = "file:line function"
+  std::string assertion;       // assertion_failed: e.g. "lockdep_assert_held(&m)"; warning: text
+  stack_frame assertion_site;  // assertion_failed, warning: function = "file:line function"
 
   // A stable identifier for de-duplication: the kind and the class names involved, without
   // addresses, thread ids or timestamps.

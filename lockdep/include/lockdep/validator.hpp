@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <source_location>
+#include <string>
 
 #include "lockdep/lock_map.hpp"
 #include "lockdep/report.hpp"
@@ -68,6 +69,12 @@ void assert_held(const lock_map& map, const char* expression,
                  std::source_location where = std::source_location::current());
 void assert_not_held(const lock_map& map, const char* expression,
                      std::source_location where = std::source_location::current());
+
+// Reports misuse that is not about lock order (a kernel WARN splat, report_kind::warning): for
+// instrumented code such as allocators and scope APIs. Issued even while the validator is off,
+// and never turns it off. `ip` is the caller's code address (LOCKDEP_RET_IP).
+void report_warning(const std::string& message, const void* ip,
+                    std::source_location where = std::source_location::current());
 
 // False once the validator has turned itself off (after a report, or when a table is full).
 bool validation_enabled();
