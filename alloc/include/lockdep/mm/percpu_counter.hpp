@@ -1,0 +1,72 @@
+// percpu_counter (lib/percpu_counter.c, v5.7): a 64-bit count split into a shared total and a
+// small per-CPU delta, so that frequent adds touch only the adding CPU's cache line; a delta
+// reaching the batch is folded into the total under the counter's spinlock.
+//
+// Userspace caveat: a CPU number read in userspace is stale as soon as it is read, so per-CPU
+// deltas are updated with atomic operations (two threads may meet on one slot). Exact totals
+// need percpu_counter_sum(); percpu_counter_read() is the cheap, approximate total (off by at
+// most batch * CPUs).
+//
+// Thread safety: add/read/sum may run concurrently from any threads; init and destroy may not
+// race with other use. Not copyable or movable.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "lockdep/lock_class_key.hpp"
+#include "lockdep/mm/gfp.hpp"
+#include "lockdep/spinlock.hpp"
+
+namespace lockdep::mm {
+
+struct percpu_counter {
+  percpu_counter() = default;
+  percpu_counter(const percpu_counter&) = delete;
+  percpu_counter& operator=(const percpu_counter&) = delete;
+
+  lockdep::spinlock lock{LOCKDEP_CLASS("&fbc->lock")};
+  std::atomic<std::int64_t> count{0};
+  std::int32_t* counters = nullptr;  // per-CPU deltas, from pcpu_alloc
+};
+
+// max(32, 2 * CPUs), as the kernel computes it.
+int percpu_counter_batch();
+
+extern "C" {
+// Allocates the per-CPU deltas with alloc_percpu_gfp(s32, gfp): 0, or -ENOMEM.
+int __percpu_counter_init(percpu_counter* fbc, std::int64_t amount, gfp_t gfp);
+}
+inline int percpu_counter_init(percpu_counter* fbc, std::int64_t amount, gfp_t gfp) {
+  return __percpu_counter_init(fbc, amount, gfp);
+}
+void percpu_counter_destroy(percpu_counter* fbc);
+void percpu_counter_set(percpu_counter* fbc, std::int64_t amount);
+void percpu_counter_add_batch(percpu_counter* fbc, std::int64_t amount, std::int32_t batch);
+inline void percpu_counter_add(percpu_counter* fbc, std::int64_t amount) {
+  percpu_counter_add_batch(fbc, amount, percpu_counter_batch());
+}
+inline void percpu_counter_inc(percpu_counter* fbc) {
+  percpu_counter_add(fbc, 1);
+}
+inline void percpu_counter_dec(percpu_counter* fbc) {
+  percpu_counter_add(fbc, -1);
+}
+// The exact value: the total plus every CPU's delta, under the lock.
+std::int64_t percpu_counter_sum(percpu_counter* fbc);
+std::int64_t percpu_counter_sum_positive(percpu_counter* fbc);
+// The total without the deltas: cheap and approximate.
+inline std::int64_t percpu_counter_read(const percpu_counter* fbc) {
+  return fbc->count.load(std::memory_order_relaxed);
+}
+inline std::int64_t percpu_counter_read_positive(const percpu_counter* fbc) {
+  std::int64_t value = percpu_counter_read(fbc);
+  return value > 0 ? value : 0;
+}
+// <0, 0, >0 comparing the counter with rhs, using the cheap read when it is far enough away.
+int __percpu_counter_compare(percpu_counter* fbc, std::int64_t rhs, std::int32_t batch);
+inline int percpu_counter_compare(percpu_counter* fbc, std::int64_t rhs) {
+  return __percpu_counter_compare(fbc, rhs, percpu_counter_batch());
+}
+
+}  // namespace lockdep::mm

@@ -1,0 +1,582 @@
+// Tests for pcpu_chunk_map, the per-CPU chunk area map: a randomized comparison with a plain
+// granule-vector model, plus directed tests of the hints, population and the first chunk.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pcpu_chunk_map.hpp"
+
+using namespace lockdep::mm;
+
+namespace {
+
+constexpr int bytes_to_bits(int bytes) {
+  return (bytes + PCPU_MIN_ALLOC_SIZE - 1) / PCPU_MIN_ALLOC_SIZE;
+}
+
+// find_block_fit + alloc_area, as pcpu_alloc drives them: a byte offset or -1.
+int allocate(pcpu_chunk_map& chunk, int bytes, int align_bytes, bool pop_only = false) {
+  int bits = bytes_to_bits(bytes);
+  int align_bits = align_bytes / PCPU_MIN_ALLOC_SIZE;
+  int start = chunk.find_block_fit(bits, align_bits, pop_only);
+  return start < 0 ? -1 : chunk.alloc_area(bits, align_bits, start);
+}
+
+bool same_md(const pcpu_block_md& a, const pcpu_block_md& b) {
+  return a.scan_hint == b.scan_hint && a.scan_hint_start == b.scan_hint_start &&
+         a.contig_hint == b.contig_hint && a.contig_hint_start == b.contig_hint_start &&
+         a.left_free == b.left_free && a.right_free == b.right_free &&
+         a.first_free == b.first_free && a.nr_bits == b.nr_bits;
+}
+
+// Everything observable about a chunk, to show that a refused free changed nothing.
+struct chunk_state {
+  explicit chunk_state(const pcpu_chunk_map& chunk)
+      : free_bytes(chunk.free_bytes()),
+        nr_populated(chunk.nr_populated()),
+        nr_empty_pop_pages(chunk.nr_empty_pop_pages()),
+        chunk_md(chunk.chunk_md()) {
+    for (int page = 0; page < chunk.nr_pages(); ++page) blocks.push_back(chunk.block_md(page));
+  }
+  bool operator==(const chunk_state& other) const {
+    if (free_bytes != other.free_bytes || nr_populated != other.nr_populated ||
+        nr_empty_pop_pages != other.nr_empty_pop_pages || !same_md(chunk_md, other.chunk_md) ||
+        blocks.size() != other.blocks.size()) {
+      return false;
+    }
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      if (!same_md(blocks[i], other.blocks[i])) return false;
+    }
+    return true;
+  }
+
+  int free_bytes;
+  int nr_populated;
+  int nr_empty_pop_pages;
+  pcpu_block_md chunk_md;
+  std::vector<pcpu_block_md> blocks;
+};
+
+// The reference: one bool per granule and the live allocations by byte offset.
+struct reference_model {
+  explicit reference_model(int nr_bits) : used(static_cast<std::size_t>(nr_bits), false) {}
+
+  bool range_free(int bit_off, int bits) const {
+    for (int bit = bit_off; bit < bit_off + bits; ++bit) {
+      if (used[static_cast<std::size_t>(bit)]) return false;
+    }
+    return true;
+  }
+  void mark(int bit_off, int bits, bool value) {
+    for (int bit = bit_off; bit < bit_off + bits; ++bit) used[static_cast<std::size_t>(bit)] = value;
+  }
+  int free_bytes() const {
+    int free_bits = 0;
+    for (bool bit : used) free_bits += bit ? 0 : 1;
+    return free_bits * PCPU_MIN_ALLOC_SIZE;
+  }
+
+  std::vector<bool> used;
+  std::map<int, int> live;  // byte offset -> bytes
+};
+
+// A random alloc/free/(de)populate sequence against the reference model, checking every step.
+class random_sequence {
+ public:
+  random_sequence(int nr_pages, unsigned seed, int start_offset, int end_offset)
+      : chunk_(start_offset == 0 && end_offset == 0
+                   ? pcpu_chunk_map(nr_pages)
+                   : pcpu_chunk_map(nr_pages, start_offset, end_offset)),
+        model_(nr_pages * PCPU_BITMAP_BLOCK_BITS),
+        rng_(seed),
+        seed_(seed) {
+    // The first chunk's hidden head and tail are allocated but belong to no one.
+    model_.mark(0, start_offset / PCPU_MIN_ALLOC_SIZE, true);
+    int tail_bits = end_offset / PCPU_MIN_ALLOC_SIZE;
+    model_.mark(nr_pages * PCPU_BITMAP_BLOCK_BITS - tail_bits, tail_bits, true);
+    if (!chunk_.immutable()) chunk_.mark_populated(0, nr_pages);
+  }
+
+  void run(int steps) {
+    for (step_ = 0; step_ < steps; ++step_) {
+      int choice = pick(0, 99);
+      if (choice < 55) {
+        try_alloc();
+      } else if (choice < 88) {
+        free_random_live();
+      } else if (choice < 95) {
+        try_invalid_free();
+      } else if (!chunk_.immutable()) {
+        change_population();
+      }
+      check_consistent();
+    }
+    free_everything();
+  }
+
+  int successes() const { return successes_; }
+  int failures() const { return failures_; }
+
+ private:
+  int pick(int low, int high) { return std::uniform_int_distribution<int>(low, high)(rng_); }
+
+  std::string where() const {
+    return "seed " + std::to_string(seed_) + ", " + std::to_string(chunk_.nr_pages()) +
+           " pages, step " + std::to_string(step_) + " (" + last_op_ + ")";
+  }
+
+  void check_consistent() {
+    std::string problem = chunk_.check_invariants();
+    if (!problem.empty()) FAIL(where() << ": " << problem);
+    if (chunk_.free_bytes() != model_.free_bytes()) {
+      FAIL(where() << ": free_bytes " << chunk_.free_bytes() << ", model "
+                   << model_.free_bytes());
+    }
+  }
+
+  void try_alloc() {
+    // Sizes spread over 4..8192 bytes on a log scale, alignments mostly small.
+    int bytes = pick(1, 1 << pick(2, 13));
+    int align = PCPU_MIN_ALLOC_SIZE << (pick(0, 3) == 0 ? pick(0, 10) : pick(0, 2));
+    bool pop_only = !chunk_.immutable() && pick(0, 3) == 0;
+    int bits = bytes_to_bits(bytes);
+    int align_bits = align / PCPU_MIN_ALLOC_SIZE;
+
+    int start = chunk_.find_block_fit(bits, align_bits, pop_only);
+    last_op_ = "alloc " + std::to_string(bits) + " bits aligned " + std::to_string(align_bits) +
+               (pop_only ? " pop_only" : "") + " from fit " + std::to_string(start);
+    if (start < 0) {
+      ++failures_;
+      // The hints may refuse fits that exist, as the kernel's do, but never on an empty,
+      // fully populated dynamic chunk that has the room.
+      bool empty = model_.live.empty() && !chunk_.immutable() &&
+                   chunk_.nr_populated() == chunk_.nr_pages();
+      if (empty && bits <= chunk_.nr_pages() * PCPU_BITMAP_BLOCK_BITS) {
+        FAIL(where() << ": empty chunk refused " << bytes << " bytes aligned " << align);
+      }
+      return;
+    }
+    int offset = chunk_.alloc_area(bits, align_bits, start);
+    // Block hints are exact, so a fit that find_block_fit promised is always there.
+    if (offset < 0) FAIL(where() << ": alloc_area failed from fit " << start);
+    ++successes_;
+
+    int bit_off = offset / PCPU_MIN_ALLOC_SIZE;
+    REQUIRE(offset % align == 0);
+    REQUIRE(bit_off + bits <= static_cast<int>(model_.used.size()));
+    if (!model_.range_free(bit_off, bits)) FAIL(where() << ": overlapping area at " << offset);
+    if (pop_only) {
+      for (int page = offset / PAGE_SIZE; page * PAGE_SIZE < offset + bits * 4; ++page) {
+        if (!chunk_.is_populated(page)) FAIL(where() << ": pop_only fit on page " << page);
+      }
+    }
+    last_op_ += " at bit " + std::to_string(bit_off);
+    model_.mark(bit_off, bits, true);
+    model_.live[offset] = bits * PCPU_MIN_ALLOC_SIZE;
+  }
+
+  void free_random_live() {
+    if (model_.live.empty()) return;
+    auto it = model_.live.begin();
+    std::advance(it, pick(0, static_cast<int>(model_.live.size()) - 1));
+    last_op_ = "free " + std::to_string(it->first / PCPU_MIN_ALLOC_SIZE) + " + " +
+               std::to_string(it->second / PCPU_MIN_ALLOC_SIZE) + " bits";
+    int freed = chunk_.free_area(it->first);
+    if (freed != it->second) {
+      FAIL(where() << ": freeing " << it->first << " returned " << freed << ", not "
+                   << it->second);
+    }
+    model_.mark(it->first / PCPU_MIN_ALLOC_SIZE, it->second / PCPU_MIN_ALLOC_SIZE, false);
+    recently_freed_.push_back(it->first);
+    model_.live.erase(it);
+  }
+
+  // A free that names no live allocation's start must be refused and change nothing.
+  void try_invalid_free() {
+    int map_bytes = chunk_.nr_pages() * PAGE_SIZE;
+    int offset = 0;
+    switch (pick(0, 4)) {
+      case 0:  // double free (unless the offset has since been handed out again)
+        if (recently_freed_.empty()) return;
+        offset = recently_freed_[static_cast<std::size_t>(
+            pick(0, static_cast<int>(recently_freed_.size()) - 1))];
+        break;
+      case 1: {  // inside a live allocation
+        if (model_.live.empty()) return;
+        auto it = model_.live.begin();
+        std::advance(it, pick(0, static_cast<int>(model_.live.size()) - 1));
+        if (it->second == PCPU_MIN_ALLOC_SIZE) return;
+        offset = it->first + PCPU_MIN_ALLOC_SIZE * pick(1, it->second / PCPU_MIN_ALLOC_SIZE - 1);
+        break;
+      }
+      case 2:  // unaligned
+        offset = pick(0, map_bytes / PCPU_MIN_ALLOC_SIZE - 1) * PCPU_MIN_ALLOC_SIZE + pick(1, 3);
+        break;
+      case 3:  // out of range
+        offset = pick(0, 1) == 0 ? -PCPU_MIN_ALLOC_SIZE * pick(1, 100)
+                                 : map_bytes + PCPU_MIN_ALLOC_SIZE * pick(0, 100);
+        break;
+      default:  // any granule: refused unless a live allocation starts there
+        offset = pick(0, map_bytes / PCPU_MIN_ALLOC_SIZE - 1) * PCPU_MIN_ALLOC_SIZE;
+        break;
+    }
+    if (model_.live.count(offset) != 0) return;
+    last_op_ = "invalid free of byte " + std::to_string(offset);
+    chunk_state before(chunk_);
+    int result = chunk_.free_area(offset);
+    if (result != -1) FAIL(where() << ": invalid free of " << offset << " returned " << result);
+    if (!(chunk_state(chunk_) == before)) FAIL(where() << ": refused free changed the chunk");
+  }
+
+  void change_population() {
+    int first = pick(0, chunk_.nr_pages() - 1);
+    int last = pick(first + 1, chunk_.nr_pages());
+    int populated_before = 0;
+    for (int page = first; page < last; ++page) populated_before += chunk_.is_populated(page);
+    int total_before = chunk_.nr_populated();
+    bool populate = pick(0, 1) == 0;
+    last_op_ = std::string(populate ? "populate" : "depopulate") + " pages " +
+               std::to_string(first) + ".." + std::to_string(last);
+    if (populate) {
+      chunk_.mark_populated(first, last);
+      REQUIRE(chunk_.nr_populated() == total_before + (last - first) - populated_before);
+    } else {
+      chunk_.mark_depopulated(first, last);
+      REQUIRE(chunk_.nr_populated() == total_before - populated_before);
+    }
+  }
+
+  void free_everything() {
+    while (!model_.live.empty()) free_random_live();
+    if (!chunk_.immutable()) chunk_.mark_populated(0, chunk_.nr_pages());
+    check_consistent();
+    int map_bytes = chunk_.nr_pages() * PAGE_SIZE;
+    REQUIRE(chunk_.free_bytes() == model_.free_bytes());
+    if (chunk_.immutable()) {
+      REQUIRE(chunk_.contig_hint_bytes() <= chunk_.free_bytes());
+      return;
+    }
+    REQUIRE(chunk_.free_bytes() == map_bytes);
+    REQUIRE(chunk_.contig_hint_bytes() == map_bytes);
+    REQUIRE(chunk_.chunk_md().contig_hint == chunk_.nr_pages() * PCPU_BITMAP_BLOCK_BITS);
+    REQUIRE(chunk_.nr_empty_pop_pages() == chunk_.nr_pages());
+  }
+
+  pcpu_chunk_map chunk_;
+  reference_model model_;
+  std::mt19937 rng_;
+  unsigned seed_;
+  int step_ = 0;
+  int successes_ = 0;
+  int failures_ = 0;
+  std::vector<int> recently_freed_;
+  std::string last_op_;
+};
+
+}  // namespace
+
+TEST_CASE("random allocs and frees agree with a granule model", "[pcpu_chunk_map]") {
+  for (int nr_pages : {1, 2, 4, 16}) {
+    for (unsigned seed : {1u, 2u, 3u}) {
+      random_sequence sequence(nr_pages, seed * 7919u + static_cast<unsigned>(nr_pages), 0, 0);
+      sequence.run(nr_pages == 16 ? 1500 : 1000);
+      // The sequence must exercise both outcomes to mean anything.
+      CHECK(sequence.successes() > 100);
+      CHECK(sequence.failures() > 0);
+    }
+  }
+}
+
+TEST_CASE("random allocs and frees in a first chunk", "[pcpu_chunk_map]") {
+  for (unsigned seed : {11u, 12u}) {
+    random_sequence sequence(4, seed, 1000, 2052);
+    sequence.run(1000);
+    CHECK(sequence.successes() > 100);
+  }
+}
+
+TEST_CASE("pop_only fits stay on populated pages", "[pcpu_chunk_map]") {
+  pcpu_chunk_map chunk(8);
+  chunk.mark_populated(2, 4);
+  chunk.mark_populated(6, 7);
+
+  // First fit skips the unpopulated pages 0 and 1.
+  int small = allocate(chunk, 64, 4, true);
+  CHECK(small == 2 * PAGE_SIZE);
+  // Two pages' worth fits only in pages 2-3, after `small`.
+  CHECK(allocate(chunk, 6000, 4, true) == 2 * PAGE_SIZE + 64);
+  // A whole aligned page: page 6 is the only populated one left.
+  CHECK(allocate(chunk, PAGE_SIZE, PAGE_SIZE, true) == 6 * PAGE_SIZE);
+  CHECK(allocate(chunk, PAGE_SIZE, PAGE_SIZE, true) == -1);
+  // Without pop_only the unpopulated first page serves.
+  CHECK(allocate(chunk, PAGE_SIZE, PAGE_SIZE, false) == 0);
+  CHECK(chunk.check_invariants() == "");
+}
+
+TEST_CASE("random pop_only fits never touch an unpopulated page", "[pcpu_chunk_map]") {
+  std::mt19937 rng(99);
+  pcpu_chunk_map chunk(16);
+  for (int page = 0; page < 16; page += 3) chunk.mark_populated(page, page + 1);
+  chunk.mark_populated(8, 10);
+  int pop_only_successes = 0;
+  int unpopulated_uses = 0;
+  for (int i = 0; i < 400; ++i) {
+    int bytes = std::uniform_int_distribution<int>(1, 3000)(rng);
+    int align = PCPU_MIN_ALLOC_SIZE << std::uniform_int_distribution<int>(0, 6)(rng);
+    bool pop_only = i % 2 == 0;
+    int offset = allocate(chunk, bytes, align, pop_only);
+    if (offset < 0) continue;
+    bool all_populated = true;
+    for (int page = offset / PAGE_SIZE; page * PAGE_SIZE < offset + bytes; ++page) {
+      all_populated = all_populated && chunk.is_populated(page);
+    }
+    if (pop_only) {
+      ++pop_only_successes;
+      CHECK(all_populated);
+    } else if (!all_populated) {
+      ++unpopulated_uses;
+    }
+  }
+  CHECK(chunk.check_invariants() == "");
+  CHECK(pop_only_successes > 10);
+  CHECK(unpopulated_uses > 10);
+}
+
+TEST_CASE("a fit may join one block's right_free to the next block's left_free",
+          "[pcpu_chunk_map]") {
+  pcpu_chunk_map chunk(2);
+  chunk.mark_populated(0, 1);
+  REQUIRE(allocate(chunk, PAGE_SIZE - 8, 4) == 0);  // leaves 2 granules at the end of page 0
+  CHECK(chunk.block_md(0).right_free == 2);
+
+  // The only fit for 4 granules spans into unpopulated page 1.
+  CHECK(allocate(chunk, 16, 4, true) == -1);
+  CHECK(allocate(chunk, 16, 4, false) == PAGE_SIZE - 8);
+  CHECK(chunk.block_md(0).right_free == 0);
+  CHECK(chunk.block_md(1).left_free == 0);
+  CHECK(chunk.block_md(1).first_free == 2);
+  CHECK(chunk.block_md(1).right_free == PCPU_BITMAP_BLOCK_BITS - 2);
+  CHECK(chunk.check_invariants() == "");
+}
+
+TEST_CASE("a request larger than the scan hint starts past it", "[pcpu_chunk_map]") {
+  pcpu_chunk_map chunk(1);
+  REQUIRE(allocate(chunk, 4, 4) == 0);
+  // Aligned to 64 bytes (16 granules), leaving the hole [1, 16).
+  REQUIRE(allocate(chunk, 16, 64) == 64);
+  const pcpu_block_md& block = chunk.block_md(0);
+  CHECK(block.scan_hint == 15);
+  CHECK(block.scan_hint_start == 1);
+  CHECK(block.contig_hint == PCPU_BITMAP_BLOCK_BITS - 20);
+  CHECK(block.contig_hint_start == 20);
+
+  CHECK(chunk.find_block_fit(2, 1, false) == 1);    // may fit in the hole: first fit
+  CHECK(chunk.find_block_fit(15, 1, false) == 1);   // exactly the hole
+  CHECK(chunk.find_block_fit(16, 1, false) == 16);  // cannot: start past the hole
+  CHECK(chunk.check_invariants() == "");
+}
+
+TEST_CASE("an alignment-skipped hole becomes the scan hint, as in the kernel",
+          "[pcpu_chunk_map]") {
+  pcpu_chunk_map chunk(1);
+  // Granules: a [0,1) b [1,11) c [11,12) d [12,20) e [20,21), the rest free.
+  int a = allocate(chunk, 4, 4);
+  int b = allocate(chunk, 40, 4);
+  int c = allocate(chunk, 4, 4);
+  int d = allocate(chunk, 32, 4);
+  int e = allocate(chunk, 4, 4);
+  REQUIRE((a == 0 && b == 4 && c == 44 && d == 48 && e == 80));
+  REQUIRE(chunk.free_area(b) == 40);
+  REQUIRE(chunk.free_area(d) == 32);
+  CHECK(chunk.block_md(0).scan_hint == 10);  // [1, 11)
+  // Taking the hole's first granule clears the scan hint: free runs [2,11) and [12,20) remain.
+  REQUIRE(allocate(chunk, 4, 4) == 4);
+  CHECK(chunk.block_md(0).scan_hint == 0);
+
+  // 8 granules aligned to 8 skip [8,11) and [16,20), land at 24, and record the larger skipped
+  // run, [12,20), as the scan hint, though [2,11) before it is longer.
+  REQUIRE(allocate(chunk, 32, 32) == 24 * PCPU_MIN_ALLOC_SIZE);
+  CHECK(chunk.block_md(0).scan_hint == 8);
+  CHECK(chunk.block_md(0).scan_hint_start == 12);
+  CHECK(chunk.block_md(0).contig_hint_start == 32);
+
+  // So a 9-granule request starts past [12,20) and misses the 9-granule hole at [2,11):
+  // not first fit, but what the kernel does.
+  CHECK(allocate(chunk, 36, 4) == 32 * PCPU_MIN_ALLOC_SIZE);
+  CHECK(chunk.check_invariants() == "");
+}
+
+TEST_CASE("splitting a contig hint that begins the block cuts left_free", "[pcpu_chunk_map]") {
+  pcpu_chunk_map chunk(1);
+  // Granules: a [0,100) b [100,110) c [110,210) d [210,1024).
+  int a = allocate(chunk, 400, 4);
+  REQUIRE(allocate(chunk, 40, 4) == 400);
+  int c = allocate(chunk, 400, 4);
+  REQUIRE(allocate(chunk, (PCPU_BITMAP_BLOCK_BITS - 210) * 4, 4) == 840);
+  REQUIRE(chunk.free_area(a) == 400);
+  REQUIRE(chunk.free_area(c) == 400);
+  // Two equal runs: the contig hint at 0 and the scan hint after it.
+  CHECK(chunk.block_md(0).contig_hint_start == 0);
+  CHECK(chunk.block_md(0).scan_hint_start == 110);
+
+  // alloc_area from inside the first run (a start find_block_fit does not give here, but may
+  // when the chunk's hints lag) splits it at 5; the kernel would leave left_free at 100.
+  REQUIRE(chunk.alloc_area(4, 1, 5) == 20);
+  CHECK(chunk.block_md(0).left_free == 5);
+  CHECK(chunk.block_md(0).contig_hint == 100);
+  CHECK(chunk.block_md(0).contig_hint_start == 110);
+  CHECK(chunk.check_invariants() == "");
+}
+
+TEST_CASE("the chunk prefilter refuses what the chunk contig hint cannot hold",
+          "[pcpu_chunk_map]") {
+  pcpu_chunk_map chunk(1);
+  REQUIRE(allocate(chunk, PAGE_SIZE - 4, 4) == 0);
+  CHECK(chunk.contig_hint_bytes() == 4);
+  CHECK(chunk.find_block_fit(2, 1, false) == -1);
+  CHECK(chunk.find_block_fit(1, 1, false) == PCPU_BITMAP_BLOCK_BITS - 1);
+  // Aligned to 8 bytes, the last granule does not qualify.
+  CHECK(chunk.find_block_fit(1, 2, false) == -1);
+}
+
+TEST_CASE("nr_empty_pop_pages counts empty populated pages", "[pcpu_chunk_map]") {
+  pcpu_chunk_map chunk(4);
+  auto check = [&](int populated, int empty) {
+    CHECK(chunk.nr_populated() == populated);
+    CHECK(chunk.nr_empty_pop_pages() == empty);
+    CHECK(chunk.check_invariants() == "");
+  };
+  check(0, 0);
+  chunk.mark_populated(0, 4);
+  check(4, 4);
+  int small = allocate(chunk, 100, 4);
+  REQUIRE(small == 0);
+  check(4, 3);
+  int big = allocate(chunk, 2 * PAGE_SIZE, PAGE_SIZE);  // pages 1 and 2
+  REQUIRE(big == PAGE_SIZE);
+  check(4, 1);
+  REQUIRE(chunk.free_area(small) == 100);
+  check(4, 2);
+  chunk.mark_depopulated(0, 1);  // empty: no longer counted
+  check(3, 1);
+  chunk.mark_depopulated(1, 2);  // in use: was not counted
+  check(2, 1);
+  REQUIRE(chunk.free_area(big) == 2 * PAGE_SIZE);  // page 1 empty but unpopulated
+  check(2, 2);
+  // pcpu_alloc's order: allocate in an unpopulated page, then populate it.
+  int page0 = allocate(chunk, PAGE_SIZE, PAGE_SIZE);
+  REQUIRE(page0 == 0);
+  check(2, 2);
+  chunk.mark_populated(0, 1);
+  check(3, 2);
+  REQUIRE(chunk.free_area(page0) == PAGE_SIZE);
+  check(3, 3);
+  chunk.mark_populated(0, 4);
+  check(4, 4);
+  chunk.mark_populated(0, 4);  // already populated: no change
+  check(4, 4);
+}
+
+TEST_CASE("next_unpopulated and next_populated find runs", "[pcpu_chunk_map]") {
+  pcpu_chunk_map chunk(10);
+  chunk.mark_populated(1, 3);
+  chunk.mark_populated(5, 6);
+  chunk.mark_populated(8, 10);
+  int start = -1;
+  int end = -1;
+
+  REQUIRE(chunk.next_unpopulated(0, 10, &start, &end));
+  CHECK((start == 0 && end == 1));
+  REQUIRE(chunk.next_unpopulated(1, 10, &start, &end));
+  CHECK((start == 3 && end == 5));
+  REQUIRE(chunk.next_unpopulated(5, 10, &start, &end));
+  CHECK((start == 6 && end == 8));
+  CHECK_FALSE(chunk.next_unpopulated(8, 10, &start, &end));
+  REQUIRE(chunk.next_unpopulated(4, 5, &start, &end));
+  CHECK((start == 4 && end == 5));
+
+  REQUIRE(chunk.next_populated(0, 10, &start, &end));
+  CHECK((start == 1 && end == 3));
+  REQUIRE(chunk.next_populated(3, 10, &start, &end));
+  CHECK((start == 5 && end == 6));
+  REQUIRE(chunk.next_populated(6, 10, &start, &end));
+  CHECK((start == 8 && end == 10));
+  REQUIRE(chunk.next_populated(0, 2, &start, &end));  // clipped to the range
+  CHECK((start == 1 && end == 2));
+  CHECK_FALSE(chunk.next_populated(3, 5, &start, &end));
+  CHECK_FALSE(chunk.next_populated(4, 4, &start, &end));
+}
+
+TEST_CASE("the first chunk hides its head and tail", "[pcpu_chunk_map]") {
+  const int nr_pages = 3;
+  const int head = 1000;
+  const int tail = 2000;
+  const int end = nr_pages * PAGE_SIZE - tail;
+  pcpu_chunk_map chunk(nr_pages, head, tail);
+  CHECK(chunk.immutable());
+  CHECK(chunk.nr_populated() == nr_pages);
+  for (int page = 0; page < nr_pages; ++page) CHECK(chunk.is_populated(page));
+  CHECK(chunk.nr_empty_pop_pages() == 1);  // the head and tail touch pages 0 and 2
+  CHECK(chunk.free_bytes() == end - head);
+  CHECK(chunk.contig_hint_bytes() == end - head);
+  CHECK(chunk.check_invariants() == "");
+
+  chunk_state before(chunk);
+  for (int offset : {0, 4, head - 4, end, end + 4, nr_pages * PAGE_SIZE - 4}) {
+    CHECK(chunk.free_area(offset) == -1);
+  }
+  CHECK(chunk_state(chunk) == before);
+
+  // Every granule between head and tail can be handed out, and nothing else.
+  std::vector<int> offsets;
+  for (int offset; (offset = allocate(chunk, 4, 4)) >= 0;) offsets.push_back(offset);
+  REQUIRE(static_cast<int>(offsets.size()) == (end - head) / PCPU_MIN_ALLOC_SIZE);
+  for (std::size_t i = 0; i < offsets.size(); ++i) {
+    CHECK(offsets[i] == head + static_cast<int>(i) * PCPU_MIN_ALLOC_SIZE);
+  }
+  CHECK(chunk.free_bytes() == 0);
+  CHECK(chunk.nr_empty_pop_pages() == 0);
+  CHECK(chunk.check_invariants() == "");
+
+  for (int offset : offsets) REQUIRE(chunk.free_area(offset) == PCPU_MIN_ALLOC_SIZE);
+  CHECK(chunk.free_area(0) == -1);
+  CHECK(chunk.free_area(end) == -1);
+  CHECK(chunk.free_bytes() == end - head);
+  CHECK(chunk.nr_empty_pop_pages() == 1);
+  CHECK(chunk.check_invariants() == "");
+}
+
+TEST_CASE("a first chunk head may cover whole pages", "[pcpu_chunk_map]") {
+  pcpu_chunk_map chunk(4, 5000, 0);
+  CHECK(chunk.block_md(0).contig_hint == 0);
+  CHECK(chunk.block_md(1).left_free == 0);
+  CHECK(chunk.block_md(1).first_free == 5000 / 4 - PCPU_BITMAP_BLOCK_BITS);
+  CHECK(chunk.nr_empty_pop_pages() == 2);
+  CHECK(chunk.check_invariants() == "");
+  CHECK(allocate(chunk, 8, 8) == 5000);
+  CHECK(chunk.free_area(5000) == 8);
+  CHECK(chunk.free_area(4096) == -1);
+}
+
+TEST_CASE("refused frees", "[pcpu_chunk_map]") {
+  pcpu_chunk_map chunk(2);
+  CHECK(chunk.free_area(0) == -1);  // never allocated
+  int a = allocate(chunk, 64, 4);
+  int b = allocate(chunk, 64, 4);
+  REQUIRE((a == 0 && b == 64));
+  chunk_state before(chunk);
+  CHECK(chunk.free_area(a + 4) == -1);   // inside an allocation
+  CHECK(chunk.free_area(a + 2) == -1);   // not a granule
+  CHECK(chunk.free_area(-4) == -1);      // out of range
+  CHECK(chunk.free_area(2 * PAGE_SIZE) == -1);
+  CHECK(chunk.free_area(128) == -1);     // free space
+  CHECK(chunk_state(chunk) == before);
+  CHECK(chunk.free_area(a) == 64);
+  CHECK(chunk.free_area(a) == -1);  // double free
+  CHECK(chunk.free_area(b) == 64);
+  CHECK(chunk.free_bytes() == 2 * PAGE_SIZE);
+  CHECK(chunk.check_invariants() == "");
+}
