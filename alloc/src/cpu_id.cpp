@@ -17,7 +17,8 @@ int raw_smp_processor_id() {
   }
   if (cpu < 0) cpu = sched_getcpu();
   if (cpu < 0) cpu = 0;
-  return cpu % num_possible_cpus();
+  int units = num_possible_cpus();
+  return cpu < units ? cpu : cpu % units;
 }
 
 }  // namespace lockdep::mm

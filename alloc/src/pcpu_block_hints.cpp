@@ -15,13 +15,14 @@ namespace lockdep::mm {
 namespace {
 
 // pcpu_region_overlap: whether the hint region [a, b) overlaps the area [x, y).
-bool pcpu_region_overlap(int a, int b, int x, int y) { return a < y && x < b; }
+bool pcpu_region_overlap(int a, int b, int x, int y) {
+  return a < y && x < b;
+}
 
 // Whether `start` is better aligned than `other` (a larger power of two divides it; 0 best).
 bool better_aligned(int start, int other) {
-  return start == 0 ||
-         std::countr_zero(static_cast<unsigned>(start)) >
-             std::countr_zero(static_cast<unsigned>(other));
+  return start == 0 || std::countr_zero(static_cast<unsigned>(start)) >
+                           std::countr_zero(static_cast<unsigned>(other));
 }
 
 // pcpu_block_update: records that [start, end) is a whole free run of `block` (block-relative,
@@ -56,8 +57,8 @@ void pcpu_block_update(pcpu_block_md& block, int start, int end) {
     block.contig_hint = contig;
   } else if (contig == block.contig_hint) {
     if (block.contig_hint_start != 0 && better_aligned(start, block.contig_hint_start)) {
-      // A smaller scan hint must not lie in or after the moved contig hint (`<` in the kernel,
-      // as above).
+      // A smaller scan hint must stay before the moved contig hint. (The kernel tests `<`,
+      // keeping one that starts where the contig hint now starts, as above.)
       block.contig_hint_start = start;
       if (start <= block.scan_hint_start && block.contig_hint > block.scan_hint) {
         block.scan_hint = 0;
@@ -279,8 +280,9 @@ void pcpu_chunk_map::block_update_hint_alloc(int bit_off, int bits) {
   }
   nr_empty_pop_pages_ -= nr_empty_pages;
 
-  if (pcpu_region_overlap(chunk_md_.scan_hint_start, chunk_md_.scan_hint_start + chunk_md_.scan_hint,
-                          bit_off, bit_off + bits)) {
+  if (pcpu_region_overlap(chunk_md_.scan_hint_start,
+                          chunk_md_.scan_hint_start + chunk_md_.scan_hint, bit_off,
+                          bit_off + bits)) {
     chunk_md_.scan_hint = 0;
   }
   // An allocation outside the chunk contig hint leaves it correct.
@@ -313,12 +315,8 @@ void pcpu_chunk_map::block_update_hint_free(int bit_off, int bits) {
     int last_busy = block_last_bit(s_index, start);
     start = (last_busy == start) ? 0 : last_busy + 1;
   }
-  int end = e_off;
-  if (e_off == e_block.contig_hint_start) {
-    end = e_block.contig_hint_start + e_block.contig_hint;
-  } else {
-    end = block_next_bit(e_index, e_off);
-  }
+  int end = (e_off == e_block.contig_hint_start) ? e_block.contig_hint_start + e_block.contig_hint
+                                                 : block_next_bit(e_index, e_off);
 
   int s_end = (s_index == e_index) ? end : PCPU_BITMAP_BLOCK_BITS;
   if (start == 0 && s_end == PCPU_BITMAP_BLOCK_BITS && populated_.test(s_index)) ++nr_empty_pages;

@@ -129,8 +129,8 @@ std::string pcpu_chunk_map::check_block(int index) const {
   // A scan hint lies before the contig hint, or equals it in size and lies after it.
   bool before = block.scan_hint_start + block.scan_hint <= block.contig_hint_start &&
                 block.scan_hint <= block.contig_hint;
-  bool equal_after = block.scan_hint == block.contig_hint &&
-                     block.scan_hint_start > block.contig_hint_start;
+  bool equal_after =
+      block.scan_hint == block.contig_hint && block.scan_hint_start > block.contig_hint_start;
   if (!before && !equal_after) {
     return where + ": scan hint " + std::to_string(block.scan_hint) + "@" +
            std::to_string(block.scan_hint_start) + " is neither before contig hint " +
@@ -148,8 +148,7 @@ std::string pcpu_chunk_map::check_chunk_md() const {
   }
   // The chunk hint may lag behind frees, never ahead of allocations.
   if (chunk_md_.contig_hint > actual.largest) {
-    return mismatch(where, "contig_hint (an overstatement)", chunk_md_.contig_hint,
-                    actual.largest);
+    return mismatch(where, "contig_hint (an overstatement)", chunk_md_.contig_hint, actual.largest);
   }
   std::string problem = check_free_region(where, "contig hint", alloc_map_, 0, map_bits(),
                                           chunk_md_.contig_hint_start, chunk_md_.contig_hint);
@@ -158,8 +157,8 @@ std::string pcpu_chunk_map::check_chunk_md() const {
                                 chunk_md_.scan_hint_start, chunk_md_.scan_hint);
   }
   if (problem.empty()) {
-    problem = check_first_free(where, alloc_map_, 0, map_bits(), chunk_md_.first_free,
-                               actual.first_free);
+    problem =
+        check_first_free(where, alloc_map_, 0, map_bits(), chunk_md_.first_free, actual.first_free);
   }
   return problem;
 }

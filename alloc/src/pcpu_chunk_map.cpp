@@ -15,7 +15,9 @@ namespace lockdep::mm {
 namespace {
 
 // The kernel's ALIGN(): round up to a power of two.
-int align_up(int value, int align) { return (value + align - 1) & ~(align - 1); }
+int align_up(int value, int align) {
+  return (value + align - 1) & ~(align - 1);
+}
 
 bool valid_alignment(int align_bits) {
   return align_bits > 0 && align_bits <= PCPU_BITMAP_BLOCK_BITS &&
@@ -31,8 +33,8 @@ void pcpu_init_md_block(pcpu_block_md& block, int nr_bits) {
 }
 
 // pcpu_next_hint: where to start scanning a block (or the chunk) for `alloc_bits`. Normally
-// first_free, for first fit; but when the scan hint is known too small for the request and lies
-// before the contig hint, the free areas up to its end cannot be larger than it, so skip them.
+// first_free, for first fit; but when the scan hint is too small for the request and lies
+// before the contig hint, the free runs up to its end are taken to be no larger, so skip them.
 int pcpu_next_hint(const pcpu_block_md& block, int alloc_bits) {
   if (block.scan_hint != 0 && block.contig_hint_start > block.scan_hint_start &&
       alloc_bits > block.scan_hint) {
@@ -94,8 +96,9 @@ void pcpu_chunk_map::hide_area(int bit_off, int bits) {
 int pcpu_chunk_map::find_block_fit(int alloc_bits, int align_bits, bool pop_only) const {
   assert(alloc_bits > 0 && valid_alignment(align_bits));
 
-  // The chunk contig hint never overstates, so a request it cannot hold is refused without
-  // scanning; the caller moves on (or creates a chunk) as the kernel does under pressure.
+  // Refuse without scanning what the chunk contig hint cannot hold aligned. The hint may lag
+  // low, so this can refuse a fit that exists: the kernel accepts that, as a chunk this full
+  // is about to be passed over for another anyway.
   int bit_off = align_up(chunk_md_.contig_hint_start, align_bits) - chunk_md_.contig_hint_start;
   if (bit_off + alloc_bits > chunk_md_.contig_hint) return -1;
 
@@ -305,15 +308,27 @@ int pcpu_chunk_map::block_last_bit(int index, int size) const {
   return alloc_map_.find_last_bit(base, base + size) - base;
 }
 
-int pcpu_chunk_map::nr_pages() const { return nr_pages_; }
-int pcpu_chunk_map::nr_populated() const { return nr_populated_; }
-int pcpu_chunk_map::nr_empty_pop_pages() const { return nr_empty_pop_pages_; }
-int pcpu_chunk_map::free_bytes() const { return free_bytes_; }
+int pcpu_chunk_map::nr_pages() const {
+  return nr_pages_;
+}
+int pcpu_chunk_map::nr_populated() const {
+  return nr_populated_;
+}
+int pcpu_chunk_map::nr_empty_pop_pages() const {
+  return nr_empty_pop_pages_;
+}
+int pcpu_chunk_map::free_bytes() const {
+  return free_bytes_;
+}
 int pcpu_chunk_map::contig_hint_bytes() const {
   return chunk_md_.contig_hint * PCPU_MIN_ALLOC_SIZE;
 }
-bool pcpu_chunk_map::immutable() const { return immutable_; }
-const pcpu_block_md& pcpu_chunk_map::chunk_md() const { return chunk_md_; }
+bool pcpu_chunk_map::immutable() const {
+  return immutable_;
+}
+const pcpu_block_md& pcpu_chunk_map::chunk_md() const {
+  return chunk_md_;
+}
 const pcpu_block_md& pcpu_chunk_map::block_md(int page) const {
   assert(page >= 0 && page < nr_pages_);
   return md_blocks_[static_cast<std::size_t>(page)];

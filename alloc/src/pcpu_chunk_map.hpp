@@ -72,7 +72,7 @@ class pcpu_chunk_map {
   int nr_populated() const;
   int nr_empty_pop_pages() const;  // populated pages with nothing allocated in them
   int free_bytes() const;
-  int contig_hint_bytes() const;   // the largest free run known, in bytes (chunk_md.contig_hint)
+  int contig_hint_bytes() const;  // the largest free run known, in bytes (chunk_md.contig_hint)
   bool immutable() const;
   const pcpu_block_md& chunk_md() const;
   const pcpu_block_md& block_md(int page) const;

@@ -71,6 +71,8 @@ pcpu_globals* setup_first_chunk() {
   globals->nr_populated =
       globals->first_chunk->map.nr_populated() + globals->reserved_chunk->map.nr_populated();
   INIT_WORK(&globals->balance_work, pcpu_balance_workfn);
+  detail::geometry.unit_size.store(globals->unit_size, std::memory_order_relaxed);
+  detail::geometry.nr_units.store(globals->nr_units, std::memory_order_release);
   return globals;
 }
 
@@ -276,6 +278,10 @@ extern "C" [[gnu::noinline]] void* pcpu_alloc(std::size_t size, std::size_t alig
   if (chunk == nullptr) {
     if (error != nullptr && !is_atomic && do_warn) warn_failure(size, align, is_atomic, error, ip);
     if (is_atomic) {
+      // Atomic callers cannot wait for population: remember it, warn once, and have the
+      // balance work populate pages for the next caller.
+      static std::atomic<bool> warned{false};
+      if (do_warn && !warned.exchange(true)) warn_failure(size, align, is_atomic, error, ip);
       {
         std::lock_guard guard(area_lock);
         globals.atomic_alloc_failed = true;
@@ -331,11 +337,8 @@ extern "C" [[gnu::noinline]] void free_percpu(void* ptr) {
   if (need_balance) pcpu_schedule_balance_work();
 }
 
-int num_possible_cpus() {
-  return pcpu().nr_units;
-}
-std::size_t pcpu_unit_size() {
-  return pcpu().unit_size;
+void detail::setup_pcpu() {
+  pcpu();
 }
 
 pcpu_stats get_pcpu_stats() {

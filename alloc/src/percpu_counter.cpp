@@ -17,8 +17,14 @@ std::atomic_ref<std::int32_t> slot_of(percpu_counter* fbc, int cpu) {
 }  // namespace
 
 int percpu_counter_batch() {
-  static const int batch = std::max(32, 2 * num_possible_cpus());
-  return batch;
+  // Computed on first use (the CPU count needs the allocator), then a plain load.
+  static std::atomic<int> batch{0};
+  int value = batch.load(std::memory_order_relaxed);
+  if (value == 0) {
+    value = std::max(32, 2 * num_possible_cpus());
+    batch.store(value, std::memory_order_relaxed);
+  }
+  return value;
 }
 
 extern "C" [[gnu::noinline]] int __percpu_counter_init(percpu_counter* fbc, std::int64_t amount,

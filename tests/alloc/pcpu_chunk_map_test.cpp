@@ -2,6 +2,7 @@
 // granule-vector model, plus directed tests of the hints, population and the first chunk.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -25,40 +26,18 @@ int allocate(pcpu_chunk_map& chunk, int bytes, int align_bytes, bool pop_only = 
   return start < 0 ? -1 : chunk.alloc_area(bits, align_bits, start);
 }
 
-bool same_md(const pcpu_block_md& a, const pcpu_block_md& b) {
-  return a.scan_hint == b.scan_hint && a.scan_hint_start == b.scan_hint_start &&
-         a.contig_hint == b.contig_hint && a.contig_hint_start == b.contig_hint_start &&
-         a.left_free == b.left_free && a.right_free == b.right_free &&
-         a.first_free == b.first_free && a.nr_bits == b.nr_bits;
+// Every hint and counter of a chunk, flattened, to show that a refused free changed nothing.
+std::vector<int> observable_state(const pcpu_chunk_map& chunk) {
+  std::vector<int> state{chunk.free_bytes(), chunk.nr_populated(), chunk.nr_empty_pop_pages()};
+  auto add = [&state](const pcpu_block_md& md) {
+    state.insert(state.end(),
+                 {md.scan_hint, md.scan_hint_start, md.contig_hint, md.contig_hint_start,
+                  md.left_free, md.right_free, md.first_free, md.nr_bits});
+  };
+  add(chunk.chunk_md());
+  for (int page = 0; page < chunk.nr_pages(); ++page) add(chunk.block_md(page));
+  return state;
 }
-
-// Everything observable about a chunk, to show that a refused free changed nothing.
-struct chunk_state {
-  explicit chunk_state(const pcpu_chunk_map& chunk)
-      : free_bytes(chunk.free_bytes()),
-        nr_populated(chunk.nr_populated()),
-        nr_empty_pop_pages(chunk.nr_empty_pop_pages()),
-        chunk_md(chunk.chunk_md()) {
-    for (int page = 0; page < chunk.nr_pages(); ++page) blocks.push_back(chunk.block_md(page));
-  }
-  bool operator==(const chunk_state& other) const {
-    if (free_bytes != other.free_bytes || nr_populated != other.nr_populated ||
-        nr_empty_pop_pages != other.nr_empty_pop_pages || !same_md(chunk_md, other.chunk_md) ||
-        blocks.size() != other.blocks.size()) {
-      return false;
-    }
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      if (!same_md(blocks[i], other.blocks[i])) return false;
-    }
-    return true;
-  }
-
-  int free_bytes;
-  int nr_populated;
-  int nr_empty_pop_pages;
-  pcpu_block_md chunk_md;
-  std::vector<pcpu_block_md> blocks;
-};
 
 // The reference: one bool per granule and the live allocations by byte offset.
 struct reference_model {
@@ -71,7 +50,9 @@ struct reference_model {
     return true;
   }
   void mark(int bit_off, int bits, bool value) {
-    for (int bit = bit_off; bit < bit_off + bits; ++bit) used[static_cast<std::size_t>(bit)] = value;
+    for (int bit = bit_off; bit < bit_off + bits; ++bit) {
+      used[static_cast<std::size_t>(bit)] = value;
+    }
   }
   int free_bytes() const {
     int free_bits = 0;
@@ -132,8 +113,7 @@ class random_sequence {
     std::string problem = chunk_.check_invariants();
     if (!problem.empty()) FAIL(where() << ": " << problem);
     if (chunk_.free_bytes() != model_.free_bytes()) {
-      FAIL(where() << ": free_bytes " << chunk_.free_bytes() << ", model "
-                   << model_.free_bytes());
+      FAIL(where() << ": free_bytes " << chunk_.free_bytes() << ", model " << model_.free_bytes());
     }
   }
 
@@ -152,8 +132,8 @@ class random_sequence {
       ++failures_;
       // The hints may refuse fits that exist, as the kernel's do, but never on an empty,
       // fully populated dynamic chunk that has the room.
-      bool empty = model_.live.empty() && !chunk_.immutable() &&
-                   chunk_.nr_populated() == chunk_.nr_pages();
+      bool empty =
+          model_.live.empty() && !chunk_.immutable() && chunk_.nr_populated() == chunk_.nr_pages();
       if (empty && bits <= chunk_.nr_pages() * PCPU_BITMAP_BLOCK_BITS) {
         FAIL(where() << ": empty chunk refused " << bytes << " bytes aligned " << align);
       }
@@ -166,10 +146,14 @@ class random_sequence {
 
     int bit_off = offset / PCPU_MIN_ALLOC_SIZE;
     REQUIRE(offset % align == 0);
+    // alloc_area scans forward from the fit, at most a block past the request.
+    REQUIRE(bit_off >= start);
+    REQUIRE(bit_off + bits <= start + bits + PCPU_BITMAP_BLOCK_BITS);
     REQUIRE(bit_off + bits <= static_cast<int>(model_.used.size()));
     if (!model_.range_free(bit_off, bits)) FAIL(where() << ": overlapping area at " << offset);
     if (pop_only) {
-      for (int page = offset / PAGE_SIZE; page * PAGE_SIZE < offset + bits * 4; ++page) {
+      int end = offset + bits * PCPU_MIN_ALLOC_SIZE;
+      for (int page = offset / PAGE_SIZE; page * PAGE_SIZE < end; ++page) {
         if (!chunk_.is_populated(page)) FAIL(where() << ": pop_only fit on page " << page);
       }
     }
@@ -186,8 +170,7 @@ class random_sequence {
                std::to_string(it->second / PCPU_MIN_ALLOC_SIZE) + " bits";
     int freed = chunk_.free_area(it->first);
     if (freed != it->second) {
-      FAIL(where() << ": freeing " << it->first << " returned " << freed << ", not "
-                   << it->second);
+      FAIL(where() << ": freeing " << it->first << " returned " << freed << ", not " << it->second);
     }
     model_.mark(it->first / PCPU_MIN_ALLOC_SIZE, it->second / PCPU_MIN_ALLOC_SIZE, false);
     recently_freed_.push_back(it->first);
@@ -223,19 +206,21 @@ class random_sequence {
         offset = pick(0, map_bytes / PCPU_MIN_ALLOC_SIZE - 1) * PCPU_MIN_ALLOC_SIZE;
         break;
     }
-    if (model_.live.count(offset) != 0) return;
+    if (model_.live.contains(offset)) return;
     last_op_ = "invalid free of byte " + std::to_string(offset);
-    chunk_state before(chunk_);
+    std::vector<int> before = observable_state(chunk_);
     int result = chunk_.free_area(offset);
     if (result != -1) FAIL(where() << ": invalid free of " << offset << " returned " << result);
-    if (!(chunk_state(chunk_) == before)) FAIL(where() << ": refused free changed the chunk");
+    if (observable_state(chunk_) != before) FAIL(where() << ": refused free changed the chunk");
   }
 
   void change_population() {
     int first = pick(0, chunk_.nr_pages() - 1);
     int last = pick(first + 1, chunk_.nr_pages());
     int populated_before = 0;
-    for (int page = first; page < last; ++page) populated_before += chunk_.is_populated(page);
+    for (int page = first; page < last; ++page) {
+      populated_before += chunk_.is_populated(page) ? 1 : 0;
+    }
     int total_before = chunk_.nr_populated();
     bool populate = pick(0, 1) == 0;
     last_op_ = std::string(populate ? "populate" : "depopulate") + " pages " +
@@ -277,6 +262,42 @@ class random_sequence {
 };
 
 }  // namespace
+
+TEST_CASE("pcpu_bitmap searches agree with a vector of bools", "[pcpu_chunk_map]") {
+  std::mt19937 rng(5);
+  auto pick = [&](int low, int high) { return std::uniform_int_distribution<int>(low, high)(rng); };
+  for (int nr_bits : {1, 63, 64, 65, 200, 1025}) {
+    pcpu_bitmap map(nr_bits);
+    std::vector<bool> model(static_cast<std::size_t>(nr_bits), false);
+    for (int round = 0; round < 300; ++round) {
+      int start = pick(0, nr_bits - 1);
+      int nr = pick(0, nr_bits - start);
+      bool value = pick(0, 1) == 0;
+      if (value) {
+        map.set_range(start, nr);
+      } else {
+        map.clear_range(start, nr);
+      }
+      for (int bit = start; bit < start + nr; ++bit) model[static_cast<std::size_t>(bit)] = value;
+
+      int size = pick(0, nr_bits);
+      int from = pick(0, nr_bits);
+      int next_set = from;
+      while (next_set < size && !model[static_cast<std::size_t>(next_set)]) ++next_set;
+      int next_clear = from;
+      while (next_clear < size && model[static_cast<std::size_t>(next_clear)]) ++next_clear;
+      // Both searches return `size` when they find nothing, even from past it.
+      CHECK(map.find_next_bit(size, from) == std::min(next_set, size));
+      CHECK(map.find_next_zero_bit(size, from) == std::min(next_clear, size));
+
+      int begin = pick(0, size);
+      int last = size - 1;
+      while (last >= begin && !model[static_cast<std::size_t>(last)]) --last;
+      CHECK(map.find_last_bit(begin, size) == (last >= begin ? last : size));
+      CHECK(map.test(start) == model[static_cast<std::size_t>(start)]);
+    }
+  }
+}
 
 TEST_CASE("random allocs and frees agree with a granule model", "[pcpu_chunk_map]") {
   for (int nr_pages : {1, 2, 4, 16}) {
@@ -379,8 +400,7 @@ TEST_CASE("a request larger than the scan hint starts past it", "[pcpu_chunk_map
   CHECK(chunk.check_invariants() == "");
 }
 
-TEST_CASE("an alignment-skipped hole becomes the scan hint, as in the kernel",
-          "[pcpu_chunk_map]") {
+TEST_CASE("an alignment-skipped hole becomes the scan hint, as in the kernel", "[pcpu_chunk_map]") {
   pcpu_chunk_map chunk(1);
   // Granules: a [0,1) b [1,11) c [11,12) d [12,20) e [20,21), the rest free.
   int a = allocate(chunk, 4, 4);
@@ -524,11 +544,11 @@ TEST_CASE("the first chunk hides its head and tail", "[pcpu_chunk_map]") {
   CHECK(chunk.contig_hint_bytes() == end - head);
   CHECK(chunk.check_invariants() == "");
 
-  chunk_state before(chunk);
+  std::vector<int> before = observable_state(chunk);
   for (int offset : {0, 4, head - 4, end, end + 4, nr_pages * PAGE_SIZE - 4}) {
     CHECK(chunk.free_area(offset) == -1);
   }
-  CHECK(chunk_state(chunk) == before);
+  CHECK(observable_state(chunk) == before);
 
   // Every granule between head and tail can be handed out, and nothing else.
   std::vector<int> offsets;
@@ -567,13 +587,13 @@ TEST_CASE("refused frees", "[pcpu_chunk_map]") {
   int a = allocate(chunk, 64, 4);
   int b = allocate(chunk, 64, 4);
   REQUIRE((a == 0 && b == 64));
-  chunk_state before(chunk);
-  CHECK(chunk.free_area(a + 4) == -1);   // inside an allocation
-  CHECK(chunk.free_area(a + 2) == -1);   // not a granule
-  CHECK(chunk.free_area(-4) == -1);      // out of range
+  std::vector<int> before = observable_state(chunk);
+  CHECK(chunk.free_area(a + 4) == -1);  // inside an allocation
+  CHECK(chunk.free_area(a + 2) == -1);  // not a granule
+  CHECK(chunk.free_area(-4) == -1);     // out of range
   CHECK(chunk.free_area(2 * PAGE_SIZE) == -1);
-  CHECK(chunk.free_area(128) == -1);     // free space
-  CHECK(chunk_state(chunk) == before);
+  CHECK(chunk.free_area(128) == -1);  // free space
+  CHECK(observable_state(chunk) == before);
   CHECK(chunk.free_area(a) == 64);
   CHECK(chunk.free_area(a) == -1);  // double free
   CHECK(chunk.free_area(b) == 64);

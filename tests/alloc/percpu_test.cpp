@@ -153,12 +153,14 @@ TEST_CASE("atomic allocations use populated pages only and kick the balance work
   // Use up the populated space with atomic allocations until one fails.
   std::vector<void*> taken;
   void* ptr;
-  while ((ptr = __alloc_percpu_gfp(4096, 4096, GFP_NOWAIT)) != nullptr) taken.push_back(ptr);
+  while ((ptr = __alloc_percpu_gfp(4096, 4096, GFP_NOWAIT | __GFP_NOWARN)) != nullptr) {
+    taken.push_back(ptr);
+  }
   // The failure is remembered, and the balance work populates pages for the next try.
   flush_pcpu_balance_work();
   CHECK_FALSE(get_pcpu_stats().atomic_alloc_failed);
   CHECK(get_pcpu_stats().nr_empty_pop_pages >= PCPU_EMPTY_POP_PAGES_LOW);
-  void* after = __alloc_percpu_gfp(4096, 4096, GFP_NOWAIT);
+  void* after = __alloc_percpu_gfp(4096, 4096, GFP_NOWAIT | __GFP_NOWARN);
   CHECK(after != nullptr);
   taken.push_back(after);
   for (void* each : taken) free_percpu(each);
@@ -191,4 +193,20 @@ TEST_CASE("inside a NOFS scope, 5.6 takes pcpu_alloc_mutex and 5.7 does not", "[
     CHECK(capture.empty());
   }
   free_percpu(counter);
+}
+
+TEST_CASE("a failed atomic allocation warns once", "[percpu][atomic]") {
+  report_capture capture;
+  allocator_test_scope cleanup;
+  std::vector<void*> taken;
+  // Two exhaustions, each ending in a failure; the balance work refills in between.
+  for (int round = 0; round < 2; ++round) {
+    void* ptr;
+    while ((ptr = __alloc_percpu_gfp(4096, 4096, GFP_NOWAIT)) != nullptr) taken.push_back(ptr);
+    flush_pcpu_balance_work();
+  }
+  REQUIRE(capture.count() == 1);
+  CHECK(capture.only().kind == report_kind::warning);
+  CHECK(capture.only().assertion.find("atomic=1") != std::string::npos);
+  for (void* each : taken) free_percpu(each);
 }

@@ -18,6 +18,7 @@
 // Thread safety: everything may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <utility>
@@ -72,9 +73,33 @@ T* alloc_percpu() {
   return alloc_percpu_gfp<T>(GFP_KERNEL);
 }
 
+namespace detail {
+// Set once when the allocator starts; read on every per_cpu_ptr(), so kept out of any guard.
+struct pcpu_geometry {
+  std::atomic<int> nr_units{0};
+  std::atomic<std::size_t> unit_size{0};
+};
+inline pcpu_geometry geometry;
+void setup_pcpu();
+}  // namespace detail
+
 // The number of possible CPUs (units per chunk) and the distance between two CPUs' copies.
-int num_possible_cpus();
-std::size_t pcpu_unit_size();
+inline int num_possible_cpus() {
+  int units = detail::geometry.nr_units.load(std::memory_order_relaxed);
+  if (units == 0) [[unlikely]] {
+    detail::setup_pcpu();
+    units = detail::geometry.nr_units.load(std::memory_order_relaxed);
+  }
+  return units;
+}
+inline std::size_t pcpu_unit_size() {
+  std::size_t size = detail::geometry.unit_size.load(std::memory_order_relaxed);
+  if (size == 0) [[unlikely]] {
+    detail::setup_pcpu();
+    size = detail::geometry.unit_size.load(std::memory_order_relaxed);
+  }
+  return size;
+}
 // The CPU the calling thread runs on now (rseq's cpu_id when glibc registered rseq, else
 // sched_getcpu()), folded into [0, num_possible_cpus()). Stale as soon as it is read: per-CPU
 // data touched with it must use atomic operations.

@@ -37,7 +37,9 @@ extern "C" {
 // Allocates the per-CPU deltas with alloc_percpu_gfp(s32, gfp): 0, or -ENOMEM.
 int __percpu_counter_init(percpu_counter* fbc, std::int64_t amount, gfp_t gfp);
 }
-inline int percpu_counter_init(percpu_counter* fbc, std::int64_t amount, gfp_t gfp) {
+// Always inlined, as the kernel's macro is: traces go from the caller to __percpu_counter_init.
+[[gnu::always_inline]] inline int percpu_counter_init(percpu_counter* fbc, std::int64_t amount,
+                                                      gfp_t gfp) {
   return __percpu_counter_init(fbc, amount, gfp);
 }
 void percpu_counter_destroy(percpu_counter* fbc);
