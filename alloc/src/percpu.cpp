@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "lockdep/mm/locking.hpp"
 #include "lockdep/mm/memalloc.hpp"
 #include "lockdep/validator.hpp"
 #include "percpu_internal.hpp"
@@ -221,7 +222,7 @@ extern "C" [[gnu::noinline]] void* pcpu_alloc(std::size_t size, std::size_t alig
   int bit_align = static_cast<int>(align / PCPU_MIN_ALLOC_SIZE);
 
   pcpu_globals& globals = pcpu();
-  if (!is_atomic) alloc_mutex.lock();
+  if (!is_atomic) mutex_lock_killable(&alloc_mutex);
   area_lock.lock();
   pcpu_chunk* chunk = nullptr;
   int offset = -1;
@@ -273,7 +274,7 @@ extern "C" [[gnu::noinline]] void* pcpu_alloc(std::size_t size, std::size_t alig
     chunk = nullptr;
     error = "failed to populate";
   }
-  if (!is_atomic) alloc_mutex.unlock();
+  if (!is_atomic) mutex_unlock(&alloc_mutex);
 
   if (chunk == nullptr) {
     if (error != nullptr && !is_atomic && do_warn) warn_failure(size, align, is_atomic, error, ip);

@@ -4,6 +4,7 @@
 // "pcpu_alloc_mutex --> fs_reclaim": edge #4 of the seed's chain.
 #include <vector>
 
+#include "lockdep/mm/locking.hpp"
 #include "percpu_internal.hpp"
 
 namespace lockdep::mm {
@@ -85,7 +86,7 @@ int populate_pages(pcpu_globals& globals, int nr_to_pop) {
 
 extern "C" [[gnu::noinline]] void pcpu_balance_workfn(work_struct*) {
   pcpu_globals& globals = pcpu();
-  std::lock_guard serialized(pcpu_alloc_mutex());
+  mutex_lock(&pcpu_alloc_mutex());
   free_surplus_chunks(globals);
   while (true) {
     int nr_to_pop;
@@ -107,6 +108,7 @@ extern "C" [[gnu::noinline]] void pcpu_balance_workfn(work_struct*) {
     globals.dynamic_chunks.emplace(created->base_addr, created);
     pcpu_chunk_relocate(globals, *created, -1);
   }
+  mutex_unlock(&pcpu_alloc_mutex());
 }
 
 }  // namespace lockdep::mm

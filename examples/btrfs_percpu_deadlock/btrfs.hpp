@@ -75,4 +75,7 @@ extern "C" {
 // Mounts a file system with `nr_inodes` cached inodes, each with a delayed node.
 btrfs_fs_info* btrfs_mount(int nr_inodes);
 file_system_type* btrfs_fs_type();
+// --race: how long the paths linger inside their critical sections (0: not at all), standing
+// for the I/O that makes the real windows wide.
+void btrfs_set_race_window_ms(int milliseconds);
 }

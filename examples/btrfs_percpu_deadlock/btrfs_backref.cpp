@@ -5,7 +5,7 @@
 #include <cerrno>
 
 #include "btrfs_internal.hpp"
-#include "kernel_locks.hpp"
+#include "lockdep/mm/locking.hpp"
 
 #define KEEP_FRAME() asm volatile("" ::: "memory")
 
@@ -36,6 +36,7 @@ extern "C" {
                                             btrfs_ioctl_logical_ino_args* args) {
   // Without a transaction handle the search uses the commit roots, under commit_root_sem.
   down_read(&fs_info->commit_root_sem);
+  btrfs_race_window();
   int ret = btrfs_find_all_leafs(fs_info, args);
   up_read(&fs_info->commit_root_sem);
   return ret;

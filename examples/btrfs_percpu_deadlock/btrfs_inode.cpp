@@ -3,7 +3,7 @@
 //   #0 fs_reclaim --> &delayed_node->mutex
 // which closes the cycle.
 #include "btrfs_internal.hpp"
-#include "kernel_locks.hpp"
+#include "lockdep/mm/locking.hpp"
 
 extern "C" {
 

@@ -36,6 +36,9 @@ int btrfs_find_all_leafs(btrfs_fs_info* fs_info, btrfs_ioctl_logical_ino_args* a
 int find_parent_nodes(btrfs_fs_info* fs_info, btrfs_ioctl_logical_ino_args* args);
 int resolve_indirect_refs(btrfs_fs_info* fs_info, btrfs_ioctl_logical_ino_args* args);
 
+// The --race window (btrfs_set_race_window_ms), slept where the paths hold their first lock.
+void btrfs_race_window();
+
 // inode.c, delayed-inode.c
 void btrfs_evict_inode(inode* evicted);
 void __btrfs_release_delayed_node(btrfs_delayed_node* node);

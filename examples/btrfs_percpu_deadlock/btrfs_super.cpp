@@ -1,10 +1,13 @@
 // Mount, the super block operations, and the drew lock (fs/btrfs/super.c, disk-io.c,
 // locking.c).
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "btrfs.hpp"
 #include "btrfs_internal.hpp"
-#include "kernel_locks.hpp"
+#include "lockdep/mm/locking.hpp"
 #include "lockdep/mm/memalloc.hpp"
 
 using namespace lockdep::mm;
@@ -58,6 +61,8 @@ extern "C" {
 
 namespace {
 
+std::atomic<int> race_window_ms{0};
+
 const super_operations btrfs_super_ops = {
     .evict_inode = btrfs_evict_inode,
     .sync_fs = btrfs_sync_fs,
@@ -72,6 +77,15 @@ extern "C" {
 
 file_system_type* btrfs_fs_type() {
   return &btrfs_type;
+}
+
+void btrfs_set_race_window_ms(int milliseconds) {
+  race_window_ms.store(milliseconds);
+}
+
+[[gnu::noinline]] void btrfs_race_window() {
+  int milliseconds = race_window_ms.load();
+  if (milliseconds > 0) std::this_thread::sleep_for(std::chrono::milliseconds(milliseconds));
 }
 
 [[gnu::noinline]] btrfs_fs_info* btrfs_mount(int nr_inodes) {

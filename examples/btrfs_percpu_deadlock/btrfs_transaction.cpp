@@ -3,7 +3,7 @@
 //   #1 &delayed_node->mutex --> &space_info->groups_sem   (running delayed items)
 //   #2 &space_info->groups_sem --> &fs_info->commit_root_sem   (caching a block group)
 #include "btrfs_internal.hpp"
-#include "kernel_locks.hpp"
+#include "lockdep/mm/locking.hpp"
 
 #define KEEP_FRAME() asm volatile("" ::: "memory")
 
@@ -85,6 +85,7 @@ extern "C" {
 [[gnu::noinline]] int __btrfs_run_delayed_items(btrfs_fs_info* fs_info) {
   for (auto& node : fs_info->delayed_nodes) {
     mutex_lock(&node->mutex);
+    btrfs_race_window();
     if (node->pending_items > 0) __btrfs_commit_inode_delayed_items(fs_info, node.get());
     mutex_unlock(&node->mutex);
   }

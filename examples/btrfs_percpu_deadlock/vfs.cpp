@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "kernel_locks.hpp"
 #include "lockdep/mm/gfp.hpp"
+#include "lockdep/mm/locking.hpp"
 
 using lockdep::mm::shrink_control;
 using lockdep::mm::shrinker;
