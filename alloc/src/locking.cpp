@@ -1,24 +1,15 @@
 #include "lockdep/mm/locking.hpp"
 
+#include "lockdep/validator.hpp"
+
 // Each wrapper keeps its frame: no inlining, no tail call.
 #define KEEP_FRAME() asm volatile("" ::: "memory")
 
 extern "C" {
 
 [[gnu::noinline]] void __mutex_lock(lockdep::mutex* lock) {
-  lock->lock();
+  lock->lock_from(LOCKDEP_RET_IP);
   KEEP_FRAME();
-}
-
-[[gnu::noinline]] void mutex_lock(lockdep::mutex* lock) {
-  __mutex_lock(lock);
-  KEEP_FRAME();
-}
-
-[[gnu::noinline]] int mutex_lock_killable(lockdep::mutex* lock) {
-  __mutex_lock(lock);
-  KEEP_FRAME();
-  return 0;
 }
 
 [[gnu::noinline]] void mutex_unlock(lockdep::mutex* lock) {
@@ -27,12 +18,12 @@ extern "C" {
 }
 
 [[gnu::noinline]] void down_read(lockdep::shared_mutex* sem) {
-  sem->lock_shared();
+  sem->lock_shared_from(LOCKDEP_RET_IP);
   KEEP_FRAME();
 }
 
 [[gnu::noinline]] int down_read_trylock(lockdep::shared_mutex* sem) {
-  int taken = sem->try_lock_shared() ? 1 : 0;
+  int taken = sem->try_lock_shared_from(LOCKDEP_RET_IP) ? 1 : 0;
   KEEP_FRAME();
   return taken;
 }
@@ -43,7 +34,7 @@ extern "C" {
 }
 
 [[gnu::noinline]] void down_write(lockdep::shared_mutex* sem) {
-  sem->lock();
+  sem->lock_from(LOCKDEP_RET_IP);
   KEEP_FRAME();
 }
 
@@ -53,7 +44,7 @@ extern "C" {
 }
 
 [[gnu::noinline]] void spin_lock(lockdep::spinlock* lock) {
-  lock->lock();
+  lock->lock_from(LOCKDEP_RET_IP);
   KEEP_FRAME();
 }
 

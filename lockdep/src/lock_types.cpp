@@ -33,6 +33,11 @@ void mutex::lock_nested(unsigned subclass) {
   real_.lock();
 }
 
+void mutex::lock_from(const void* ip) {
+  lock_acquire(map_, blocking(map_.default_subclass()), ip);
+  real_.lock();
+}
+
 bool mutex::try_lock() {
   if (!real_.try_lock()) return false;
   lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
@@ -131,6 +136,22 @@ void shared_mutex::lock_shared_nested(unsigned subclass) {
   real_.lock_shared();
 }
 
+void shared_mutex::lock_from(const void* ip) {
+  lock_acquire(map_, blocking(map_.default_subclass()), ip);
+  real_.lock();
+}
+
+void shared_mutex::lock_shared_from(const void* ip) {
+  lock_acquire(map_, blocking(map_.default_subclass(), lock_access::shared), ip);
+  real_.lock_shared();
+}
+
+bool shared_mutex::try_lock_shared_from(const void* ip) {
+  if (!real_.try_lock_shared()) return false;
+  lock_acquire(map_, trylock(map_.default_subclass(), lock_access::shared), ip);
+  return true;
+}
+
 bool shared_mutex::try_lock_shared() {
   if (!real_.try_lock_shared()) return false;
   lock_acquire(map_, trylock(map_.default_subclass(), lock_access::shared), LOCKDEP_RET_IP);
@@ -216,6 +237,11 @@ void spinlock::lock() {
 
 void spinlock::lock_nested(unsigned subclass) {
   lock_acquire(map_, blocking(subclass), LOCKDEP_RET_IP);
+  spin_until_acquired();
+}
+
+void spinlock::lock_from(const void* ip) {
+  lock_acquire(map_, blocking(map_.default_subclass()), ip);
   spin_until_acquired();
 }
 

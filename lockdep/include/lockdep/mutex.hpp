@@ -30,6 +30,9 @@ class mutex : public instrumented_lock {
   // lock() with a subclass, for nesting two locks of one class in a known order
   // (the kernel's mutex_lock_nested).
   void lock_nested(unsigned subclass);
+  // lock() on behalf of a wrapper: `ip` is the wrapper's caller (LOCKDEP_RET_IP in the wrapper),
+  // which reports show as the acquisition site, as the kernel's _RET_IP_.
+  void lock_from(const void* ip);
   bool try_lock();
   void unlock();
   native_handle_type native_handle() { return real_.native_handle(); }

@@ -34,6 +34,10 @@ class shared_mutex : public instrumented_lock {
   void lock_shared_nested(unsigned subclass);
   bool try_lock_shared();
   void unlock_shared();
+  // On behalf of a wrapper whose caller is `ip` (see lockdep::mutex::lock_from).
+  void lock_from(const void* ip);
+  void lock_shared_from(const void* ip);
+  bool try_lock_shared_from(const void* ip);
 
  private:
   std::shared_mutex real_;

@@ -17,6 +17,8 @@ class spinlock : public instrumented_lock {
 
   void lock();
   void lock_nested(unsigned subclass);
+  // On behalf of a wrapper whose caller is `ip` (see lockdep::mutex::lock_from).
+  void lock_from(const void* ip);
   bool try_lock();
   void unlock();
 
