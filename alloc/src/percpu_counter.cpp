@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "lockdep/mm/percpu.hpp"
+#include "rseq_percpu.hpp"
 
 namespace lockdep::mm {
 namespace {
@@ -16,13 +17,16 @@ std::atomic_ref<std::int32_t> slot_of(percpu_counter* fbc, int cpu) {
 
 }  // namespace
 
+namespace {
+// Computed on first use (the CPU count needs the allocator), then a plain load.
+std::atomic<int> batch_size{0};
+}  // namespace
+
 int percpu_counter_batch() {
-  // Computed on first use (the CPU count needs the allocator), then a plain load.
-  static std::atomic<int> batch{0};
-  int value = batch.load(std::memory_order_relaxed);
-  if (value == 0) {
+  int value = batch_size.load(std::memory_order_relaxed);
+  if (value == 0) [[unlikely]] {
     value = std::max(32, 2 * num_possible_cpus());
-    batch.store(value, std::memory_order_relaxed);
+    batch_size.store(value, std::memory_order_relaxed);
   }
   return value;
 }
@@ -48,7 +52,35 @@ void percpu_counter_set(percpu_counter* fbc, std::int64_t amount) {
   fbc->count.store(amount, std::memory_order_relaxed);
 }
 
+namespace {
+
+// The kernel's this_cpu_add() path, with rseq: exclusive per CPU without a locked instruction.
+// False if rseq cannot be used (not registered, or a CPU id beyond the units).
+bool add_batch_rseq(percpu_counter* fbc, std::int64_t amount, std::int32_t batch) {
+  while (true) {
+    int cpu = rseq::current_cpu();
+    if (cpu < 0 || cpu >= num_possible_cpus()) return false;
+    std::int32_t* slot = per_cpu_ptr(fbc->counters, cpu);
+    std::int64_t local =
+        std::atomic_ref<std::int32_t>(*slot).load(std::memory_order_relaxed) + amount;
+    if (local < batch && local > -batch) {
+      if (rseq::add_on_cpu(slot, static_cast<std::int32_t>(amount), cpu)) return true;
+      continue;  // preempted or migrated: read the CPU again
+    }
+    std::lock_guard guard(fbc->lock);
+    std::int32_t folded = 0;
+    if (!rseq::take_on_cpu(slot, cpu, &folded)) continue;
+    fbc->count.fetch_add(folded + amount, std::memory_order_relaxed);
+    return true;
+  }
+}
+
+}  // namespace
+
 void percpu_counter_add_batch(percpu_counter* fbc, std::int64_t amount, std::int32_t batch) {
+  if (add_batch_rseq(fbc, amount, batch)) return;
+  // Without rseq a CPU number may be stale by the time it is used: atomic operations keep two
+  // threads meeting on one slot correct.
   std::atomic_ref<std::int32_t> slot = slot_of(fbc, raw_smp_processor_id());
   std::int64_t local = slot.load(std::memory_order_relaxed) + amount;
   if (local < batch && local > -batch) {

@@ -52,3 +52,25 @@ TEST_CASE("set, inc, dec and positive reads", "[percpu_counter]") {
   percpu_counter_destroy(&counter);
   percpu_counter_destroy(&counter);  // a second destroy is harmless
 }
+
+TEST_CASE("adds stay exact with more threads than CPUs (preemption and migration)",
+          "[percpu_counter][rseq]") {
+  percpu_counter counter;
+  REQUIRE(percpu_counter_init(&counter, 0, GFP_KERNEL) == 0);
+  constexpr int threads = 8;
+  constexpr int adds = 200000;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&counter, t] {
+      for (int i = 0; i < adds; ++i) {
+        percpu_counter_add(&counter, (i % 7 == 0) ? -5 : 1);
+        if (i % 50000 == t) std::this_thread::yield();  // invite migrations
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  std::int64_t per_thread = 0;
+  for (int i = 0; i < adds; ++i) per_thread += (i % 7 == 0) ? -5 : 1;
+  CHECK(percpu_counter_sum(&counter) == threads * per_thread);
+  percpu_counter_destroy(&counter);
+}
