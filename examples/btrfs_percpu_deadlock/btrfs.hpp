@@ -78,4 +78,6 @@ file_system_type* btrfs_fs_type();
 // --race: how long the paths linger inside their critical sections (0: not at all), standing
 // for the I/O that makes the real windows wide.
 void btrfs_set_race_window_ms(int milliseconds);
+// How many threads are inside a race window now (holding their first lock).
+int btrfs_threads_in_race_window();
 }

@@ -62,6 +62,7 @@ extern "C" {
 namespace {
 
 std::atomic<int> race_window_ms{0};
+std::atomic<int> threads_in_window{0};
 
 const super_operations btrfs_super_ops = {
     .evict_inode = btrfs_evict_inode,
@@ -83,9 +84,16 @@ void btrfs_set_race_window_ms(int milliseconds) {
   race_window_ms.store(milliseconds);
 }
 
+int btrfs_threads_in_race_window() {
+  return threads_in_window.load();
+}
+
 [[gnu::noinline]] void btrfs_race_window() {
   int milliseconds = race_window_ms.load();
-  if (milliseconds > 0) std::this_thread::sleep_for(std::chrono::milliseconds(milliseconds));
+  if (milliseconds == 0) return;
+  ++threads_in_window;
+  std::this_thread::sleep_for(std::chrono::milliseconds(milliseconds));
+  --threads_in_window;
 }
 
 [[gnu::noinline]] btrfs_fs_info* btrfs_mount(int nr_inodes) {

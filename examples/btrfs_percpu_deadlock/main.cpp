@@ -82,7 +82,7 @@ void apply_memory_pressure() {
 // delayed_node->mutex and then wants commit_root_sem (write); the balance worker holds
 // pcpu_alloc_mutex, runs out of memory, and direct reclaim evicts that inode.
 int run_race(btrfs_fs_info* fs_info) {
-  btrfs_set_race_window_ms(300);
+  btrfs_set_race_window_ms(500);
   fs_info->metadata_group->cached = false;  // sync must cache it: commit_root_sem for write
   set_memory_budget(memory_in_use() + 1);   // every allocation now goes into direct reclaim
   std::atomic<int> finished{0};
@@ -99,6 +99,11 @@ int run_race(btrfs_fs_info* fs_info) {
     entry_SYSCALL_64_after_hwframe(__x64_sys_ioctl, &call);
     ++finished;
   });
+  // The worker must hold pcpu_alloc_mutex before the windows close: start it only once sync
+  // holds the inode's delayed node and the ioctl holds commit_root_sem.
+  while (btrfs_threads_in_race_window() < 2) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   std::vector<void*> atomic_areas;
   std::thread atomic_user([&] {
     pthread_setname_np(pthread_self(), "atomic-user");
