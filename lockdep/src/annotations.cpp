@@ -138,7 +138,8 @@ void check_no_locks_held() {
   detail::busy_scope busy(*state);
   detail::graph_section section;
   if (!detail::validation_on.load(std::memory_order_relaxed)) return;
-  detail::issue(detail::start_report(report_kind::locks_held_at_exit, *state, nullptr));
+  // The trace starts at the exit check's caller (the thread-exit hook), not inside the validator.
+  detail::issue(detail::start_report(report_kind::locks_held_at_exit, *state, LOCKDEP_RET_IP));
 }
 
 void assert_held(const lock_map& map, const char* expression, std::source_location where) {
