@@ -25,9 +25,11 @@ struct percpu_counter {
   percpu_counter(const percpu_counter&) = delete;
   percpu_counter& operator=(const percpu_counter&) = delete;
 
-  lockdep::spinlock lock{LOCKDEP_CLASS("&fbc->lock")};
+  std::int32_t* counters = nullptr;  // per-CPU deltas, from pcpu_alloc: read by every add
+  // Written only by folds: on their own cache line, so that folding on one CPU does not evict
+  // `counters` from the others (the kernel's layout shares the line; its folds are rarer).
+  alignas(64) lockdep::spinlock lock{LOCKDEP_CLASS("&fbc->lock")};
   std::atomic<std::int64_t> count{0};
-  std::int32_t* counters = nullptr;  // per-CPU deltas, from pcpu_alloc
 };
 
 // max(32, 2 * CPUs), as the kernel computes it.
