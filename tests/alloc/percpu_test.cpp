@@ -210,3 +210,25 @@ TEST_CASE("a failed atomic allocation warns once", "[percpu][atomic]") {
   CHECK(capture.only().assertion.find("atomic=1") != std::string::npos);
   for (void* each : taken) free_percpu(each);
 }
+
+TEST_CASE("percpu_unique_ptr owns an allocation and frees it once", "[percpu]") {
+  report_capture capture;
+  allocator_test_scope cleanup;
+  std::size_t before = get_pcpu_stats().allocations;
+  {
+    auto owned = make_percpu<long>();
+    REQUIRE(owned);
+    owned.on_cpu(0) = 7;
+    CHECK(*per_cpu_ptr(owned.get(), 0) == 7);
+    CHECK(get_pcpu_stats().allocations == before + 1);
+    percpu_unique_ptr<long> moved = std::move(owned);
+    CHECK_FALSE(owned);
+    CHECK(moved.on_cpu(0) == 7);
+    auto* gfp_area = alloc_percpu_gfp<int>(GFP_KERNEL);
+    REQUIRE(gfp_area != nullptr);
+    moved.reset();  // frees the first
+    percpu_unique_ptr<int> adopted(gfp_area);
+  }
+  CHECK(get_pcpu_stats().allocations == before);
+  CHECK(capture.empty());  // no double free reported
+}
