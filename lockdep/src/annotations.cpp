@@ -62,6 +62,21 @@ held_state lock_held_state(const lock_map& map, lock_access access) {
   return held_for_read == asked_for_read ? held_state::held : held_state::not_held;
 }
 
+namespace {
+
+// Moves a held lock to the class of (its key, `subclass`) and re-validates the locks above it.
+void change_held_class(thread_lock_state& state, std::int32_t held, lock_map& map,
+                       unsigned subclass, const void* ip) {
+  detail::class_index lock_class = detail::class_of(state, map, subclass, ip);
+  if (lock_class == detail::no_class) return;
+  detail::held_lock changed = state.held[held];
+  changed.lock_class = lock_class;
+  changed.subclass = static_cast<std::uint8_t>(subclass);
+  detail::rebuild_held_stack(state, static_cast<std::uint32_t>(held), &changed);
+}
+
+}  // namespace
+
 void lock_set_class(lock_map& map, lock_class_key& key, unsigned subclass, const void* ip) {
   thread_lock_state* state = answering_state();
   if (state == nullptr) return;
@@ -71,12 +86,7 @@ void lock_set_class(lock_map& map, lock_class_key& key, unsigned subclass, const
     return;
   }
   lock_map_access::set_key(map, &key, subclass);
-  detail::class_index lock_class = detail::class_of(*state, map, subclass, ip);
-  if (lock_class == detail::no_class) return;
-  detail::held_lock changed = state->held[held];
-  changed.lock_class = lock_class;
-  changed.subclass = static_cast<std::uint8_t>(subclass);
-  detail::rebuild_held_stack(*state, static_cast<std::uint32_t>(held), &changed);
+  change_held_class(*state, held, map, subclass, ip);
 }
 
 void lock_set_subclass(lock_map& map, unsigned subclass, const void* ip) {
@@ -92,12 +102,7 @@ void lock_set_subclass(lock_map& map, unsigned subclass, const void* ip) {
     return;
   }
   lock_map_access::set_default_subclass(map, subclass);
-  detail::class_index lock_class = detail::class_of(*state, map, subclass, ip);
-  if (lock_class == detail::no_class) return;
-  detail::held_lock changed = state->held[held];
-  changed.lock_class = lock_class;
-  changed.subclass = static_cast<std::uint8_t>(subclass);
-  detail::rebuild_held_stack(*state, static_cast<std::uint32_t>(held), &changed);
+  change_held_class(*state, held, map, subclass, ip);
 }
 
 void might_lock(lock_map& map, lock_access access, const void* ip) {

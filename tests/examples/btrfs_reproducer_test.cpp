@@ -4,7 +4,7 @@
 // here. --fixed must be silent; --race must report before it hangs, then the watchdog ends it.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
+#include "run_program.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -15,26 +15,10 @@
 
 namespace {
 
-struct run_result {
-  int exit_status = -1;
-  std::vector<std::string> lines;  // without the "[ seconds.micros] " prefix
-};
+using example_test::run_result;
 
 run_result run_reproducer(const std::string& arguments) {
-  run_result result;
-  std::string command = std::string(BTRFS_REPRODUCER) + " " + arguments + " 2>&1";
-  FILE* output = popen(command.c_str(), "r");
-  REQUIRE(output != nullptr);
-  std::regex stamp(R"(^\[ *\d+\.\d{6}\] ?)");
-  char buffer[8192];
-  while (std::fgets(buffer, sizeof buffer, output) != nullptr) {
-    std::string line(buffer);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
-    result.lines.push_back(std::regex_replace(line, stamp, ""));
-  }
-  int status = pclose(output);
-  result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return example_test::run_program(BTRFS_REPRODUCER, arguments);
 }
 
 std::string squeeze(const std::string& line) {

@@ -4,7 +4,7 @@
 // by nature; names, order and text do not.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
+#include "../run_program.hpp"
 
 #include <cstdio>
 #include <regex>
@@ -15,27 +15,8 @@ namespace {
 
 using lines_t = std::vector<std::string>;
 
-struct run_result {
-  int exit_status = -1;
-  lines_t lines;  // stdout and stderr, without the "[ seconds.micros] " prefix
-};
-
-run_result run_program(const std::string& program, const std::string& arguments = "") {
-  run_result result;
-  std::string command = program + " " + arguments + " 2>&1";
-  FILE* output = popen(command.c_str(), "r");
-  REQUIRE(output != nullptr);
-  std::regex stamp(R"(^\[ *\d+\.\d{6}\] ?)");
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, output) != nullptr) {
-    std::string line(buffer);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
-    result.lines.push_back(std::regex_replace(line, stamp, ""));
-  }
-  int status = pclose(output);
-  result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using example_test::run_program;
+using example_test::run_result;
 
 std::string literal(const std::string& text) {
   return std::regex_replace(text, std::regex(R"([.+*?^$()\[\]{}|\\])"), R"(\$&)");
