@@ -27,7 +27,7 @@ std::int32_t find_held(const thread_lock_state& state, const lock_map& map) {
   return -1;
 }
 
-void report_assertion(const lock_map& map, const char* expression, std::source_location where,
+void report_assertion(const lock_map& map, const char* expression, lockdep::source_location where,
                       const void* ip) {
   thread_lock_state* state = answering_state();
   if (state == nullptr) return;
@@ -147,19 +147,19 @@ void check_no_locks_held() {
   detail::issue(detail::start_report(report_kind::locks_held_at_exit, *state, LOCKDEP_RET_IP));
 }
 
-void assert_held(const lock_map& map, const char* expression, std::source_location where) {
+void assert_held(const lock_map& map, const char* expression, lockdep::source_location where) {
   if (lock_held_state(map) == held_state::not_held) {
     report_assertion(map, expression, where, LOCKDEP_RET_IP);
   }
 }
 
-void assert_not_held(const lock_map& map, const char* expression, std::source_location where) {
+void assert_not_held(const lock_map& map, const char* expression, lockdep::source_location where) {
   if (lock_held_state(map) == held_state::held) {
     report_assertion(map, expression, where, LOCKDEP_RET_IP);
   }
 }
 
-void report_warning(const std::string& message, const void* ip, std::source_location where) {
+void report_warning(const std::string& message, const void* ip, lockdep::source_location where) {
   thread_lock_state& state = detail::this_thread_state();
   if (state.ignored()) return;
   detail::prepare_thread_state(state);

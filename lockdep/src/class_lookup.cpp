@@ -22,7 +22,7 @@ const char* base_name(const char* path) {
 // Per-instance locks without a name are named after where they were constructed.
 std::string class_name_for(const lock_map& map) {
   if (map.name() != nullptr) return map.name();
-  const std::source_location& where = map.where();
+  const lockdep::source_location& where = map.where();
   if (where.file_name() == nullptr || where.file_name()[0] == '\0') return "lock_map";
   return std::string(base_name(where.file_name())) + ":" + std::to_string(where.line());
 }

@@ -162,10 +162,10 @@ void shared_mutex::unlock_shared() {
   if (lock_release(map_, LOCKDEP_RET_IP)) real_.unlock_shared();
 }
 
-rwlock::rwlock(std::source_location where) : instrumented_lock(where) {
+rwlock::rwlock(lockdep::source_location where) : instrumented_lock(where) {
   initialize();
 }
-rwlock::rwlock(const char* name, std::source_location where) : instrumented_lock(name, where) {
+rwlock::rwlock(const char* name, lockdep::source_location where) : instrumented_lock(name, where) {
   initialize();
 }
 rwlock::rwlock(lock_class_key& key, unsigned subclass) : instrumented_lock(key, subclass) {

@@ -6,7 +6,12 @@
 //   T lock{key};                         the class of an explicit (possibly dynamic) key
 #pragma once
 
-#include <source_location>
+#include "lockdep/config.hpp"
+#include "lockdep/source_location.hpp"
+
+#if !LOCKDEP_ENABLED
+#include "lockdep/unvalidated.hpp"
+#else
 
 #include "lockdep/lock_class_key.hpp"
 #include "lockdep/lock_map.hpp"
@@ -17,10 +22,10 @@ class instrumented_lock {
  public:
   // constexpr so that a global lock is constant-initialized, usable from any static
   // initializer.
-  constexpr instrumented_lock(std::source_location where = std::source_location::current())
+  constexpr instrumented_lock(lockdep::source_location where = lockdep::source_location::current())
       : map_(where) {}
-  constexpr explicit instrumented_lock(const char* name,
-                                       std::source_location where = std::source_location::current())
+  constexpr explicit instrumented_lock(
+      const char* name, lockdep::source_location where = lockdep::source_location::current())
       : map_(name, where) {}
   constexpr explicit instrumented_lock(lock_class_key& key, unsigned subclass = 0)
       : map_(key, subclass) {}
@@ -38,3 +43,5 @@ class instrumented_lock {
 };
 
 }  // namespace lockdep
+
+#endif  // LOCKDEP_ENABLED

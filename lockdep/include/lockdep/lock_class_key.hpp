@@ -13,6 +13,12 @@
 // Keys are neither copyable nor movable: their address is their identity.
 #pragma once
 
+#include "lockdep/config.hpp"
+
+#if !LOCKDEP_ENABLED
+#include "lockdep/unvalidated.hpp"
+#else
+
 namespace lockdep {
 
 class lock_class_key {
@@ -55,3 +61,5 @@ void forget_lock_class_key(const void* key);
 // The kernel's mutex_init(&x->lock) idiom: gives *lock_ptr a static class for this call site,
 // named after the argument as written ("&x->lock"). The lock must not be held.
 #define LOCKDEP_INIT(lock_ptr) ((lock_ptr)->set_class(LOCKDEP_CLASS(#lock_ptr)))
+
+#endif  // LOCKDEP_ENABLED

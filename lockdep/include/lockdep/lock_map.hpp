@@ -17,9 +17,15 @@
 // identifies the lock).
 #pragma once
 
+#include "lockdep/config.hpp"
+#include "lockdep/source_location.hpp"
+
+#if !LOCKDEP_ENABLED
+#include "lockdep/unvalidated.hpp"
+#else
+
 #include <atomic>
 #include <cstdint>
-#include <source_location>
 
 #include "lockdep/lock_class_key.hpp"
 #include "lockdep/report.hpp"
@@ -28,12 +34,12 @@ namespace lockdep {
 
 inline constexpr unsigned max_subclasses = 8;  // MAX_LOCKDEP_SUBCLASSES
 
-class lock_map {
+class LOCKDEP_CAPABILITY("mutex") lock_map {
  public:
-  constexpr lock_map(std::source_location where = std::source_location::current())
+  constexpr lock_map(lockdep::source_location where = lockdep::source_location::current())
       : where_(where) {}
   constexpr explicit lock_map(const char* name,
-                              std::source_location where = std::source_location::current())
+                              lockdep::source_location where = lockdep::source_location::current())
       : name_(name), where_(where) {}
   constexpr explicit lock_map(lock_class_key& key, unsigned subclass = 0)
       : key_(&key), name_(key.name()), default_subclass_(subclass) {}
@@ -46,16 +52,16 @@ class lock_map {
   void set_class(lock_class_key& key, unsigned subclass = 0);
 
   // Pseudo-lock operations: validate as a blocking acquisition, then record as held.
-  void acquire(unsigned subclass = 0);
-  void acquire_read();  // recursive read, like the kernel's lock_map_acquire_read
-  bool try_acquire();   // validated as a trylock; always succeeds
-  void release();
-  void lock() { acquire(); }
-  void unlock() { release(); }
+  void acquire(unsigned subclass = 0) LOCKDEP_ACQUIRE();
+  void acquire_read() LOCKDEP_ACQUIRE_SHARED();  // recursive read (lock_map_acquire_read)
+  bool try_acquire() LOCKDEP_TRY_ACQUIRE(true);  // validated as a trylock; always succeeds
+  void release() LOCKDEP_RELEASE();
+  void lock() LOCKDEP_ACQUIRE() { acquire(); }
+  void unlock() LOCKDEP_RELEASE() { release(); }
 
   // The name given at construction or by the key; nullptr for an unnamed per-instance map.
   const char* name() const { return name_; }
-  const std::source_location& where() const { return where_; }
+  const lockdep::source_location& where() const { return where_; }
   unsigned default_subclass() const { return default_subclass_; }
   // What identifies the class: the key's address, or this map's own address.
   const void* class_identity() const {
@@ -68,7 +74,7 @@ class lock_map {
 
   const lock_class_key* key_ = nullptr;
   const char* name_ = nullptr;
-  std::source_location where_{};
+  lockdep::source_location where_{};
   unsigned default_subclass_ = 0;
   // Class index per subclass (0 = not looked up yet): lets the fast path skip the class table
   // lookup. Validated against the class's key before use, so a stale entry is harmless.
@@ -76,3 +82,5 @@ class lock_map {
 };
 
 }  // namespace lockdep
+
+#endif  // LOCKDEP_ENABLED

@@ -1,6 +1,8 @@
 // Everything: the lock types, keys, pseudo-lock maps, the runtime API and reports.
 #pragma once
 
+#include "lockdep/config.hpp"
+#include "lockdep/guard.hpp"
 #include "lockdep/lock_class_key.hpp"
 #include "lockdep/lock_map.hpp"
 #include "lockdep/mutex.hpp"

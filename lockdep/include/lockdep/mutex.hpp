@@ -9,6 +9,13 @@
 // Destroying a held mutex is reported (held lock freed). Not copyable or movable.
 #pragma once
 
+#include "lockdep/config.hpp"
+#include "lockdep/source_location.hpp"
+
+#if !LOCKDEP_ENABLED
+#include "lockdep/unvalidated.hpp"
+#else
+
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -18,23 +25,23 @@
 
 namespace lockdep {
 
-class mutex : public instrumented_lock {
+class LOCKDEP_CAPABILITY("mutex") mutex : public instrumented_lock {
  public:
   // Declared here, not inherited: the default argument must name the user's line, not ours.
-  constexpr mutex(std::source_location where = std::source_location::current())
+  constexpr mutex(lockdep::source_location where = lockdep::source_location::current())
       : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
   using native_handle_type = std::mutex::native_handle_type;
 
-  void lock();
+  void lock() LOCKDEP_ACQUIRE();
   // lock() with a subclass, for nesting two locks of one class in a known order
   // (the kernel's mutex_lock_nested).
-  void lock_nested(unsigned subclass);
+  void lock_nested(unsigned subclass) LOCKDEP_ACQUIRE();
   // lock() on behalf of a wrapper: `ip` is the wrapper's caller (LOCKDEP_RET_IP in the wrapper),
   // which reports show as the acquisition site, as the kernel's _RET_IP_.
-  void lock_from(const void* ip);
-  bool try_lock();
-  void unlock();
+  void lock_from(const void* ip) LOCKDEP_ACQUIRE();
+  bool try_lock() LOCKDEP_TRY_ACQUIRE(true);
+  void unlock() LOCKDEP_RELEASE();
   native_handle_type native_handle() { return real_.native_handle(); }
 
  private:
@@ -42,16 +49,16 @@ class mutex : public instrumented_lock {
 };
 
 // Re-locking by the owning thread is allowed and not validated again; the class is held once.
-class recursive_mutex : public instrumented_lock {
+class LOCKDEP_CAPABILITY("mutex") recursive_mutex : public instrumented_lock {
  public:
   // Declared here, not inherited: the default argument must name the user's line, not ours.
-  recursive_mutex(std::source_location where = std::source_location::current())
+  recursive_mutex(lockdep::source_location where = lockdep::source_location::current())
       : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
 
-  void lock();
-  bool try_lock();
-  void unlock();
+  void lock() LOCKDEP_ACQUIRE();
+  bool try_lock() LOCKDEP_TRY_ACQUIRE(true);
+  void unlock() LOCKDEP_RELEASE();
 
  private:
   bool owned_by_caller() const {
@@ -64,15 +71,15 @@ class recursive_mutex : public instrumented_lock {
 
 // A timed acquisition gives up rather than deadlocking forever, so try_lock_for/until are
 // validated as trylocks; lock() is validated as a blocking acquisition.
-class timed_mutex : public instrumented_lock {
+class LOCKDEP_CAPABILITY("mutex") timed_mutex : public instrumented_lock {
  public:
   // Declared here, not inherited: the default argument must name the user's line, not ours.
-  timed_mutex(std::source_location where = std::source_location::current())
+  timed_mutex(lockdep::source_location where = lockdep::source_location::current())
       : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
 
-  void lock();
-  bool try_lock();
+  void lock() LOCKDEP_ACQUIRE();
+  bool try_lock() LOCKDEP_TRY_ACQUIRE(true);
   template <class Rep, class Period>
   bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout) {
     return try_lock_until_steady(std::chrono::steady_clock::now() + timeout);
@@ -81,7 +88,7 @@ class timed_mutex : public instrumented_lock {
   bool try_lock_until(const std::chrono::time_point<Clock, Duration>& deadline) {
     return try_lock_until_steady(std::chrono::steady_clock::now() + (deadline - Clock::now()));
   }
-  void unlock();
+  void unlock() LOCKDEP_RELEASE();
 
  private:
   bool try_lock_until_steady(std::chrono::steady_clock::time_point deadline);
@@ -89,3 +96,5 @@ class timed_mutex : public instrumented_lock {
 };
 
 }  // namespace lockdep
+
+#endif  // LOCKDEP_ENABLED

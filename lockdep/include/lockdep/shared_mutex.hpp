@@ -11,6 +11,13 @@
 // movable.
 #pragma once
 
+#include "lockdep/config.hpp"
+#include "lockdep/source_location.hpp"
+
+#if !LOCKDEP_ENABLED
+#include "lockdep/unvalidated.hpp"
+#else
+
 #include <pthread.h>
 
 #include <shared_mutex>
@@ -19,43 +26,44 @@
 
 namespace lockdep {
 
-class shared_mutex : public instrumented_lock {
+class LOCKDEP_CAPABILITY("mutex") shared_mutex : public instrumented_lock {
  public:
   // Declared here, not inherited: the default argument must name the user's line, not ours.
-  shared_mutex(std::source_location where = std::source_location::current())
+  shared_mutex(lockdep::source_location where = lockdep::source_location::current())
       : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
 
-  void lock();
-  void lock_nested(unsigned subclass);
-  bool try_lock();
-  void unlock();
-  void lock_shared();
-  void lock_shared_nested(unsigned subclass);
-  bool try_lock_shared();
-  void unlock_shared();
+  void lock() LOCKDEP_ACQUIRE();
+  void lock_nested(unsigned subclass) LOCKDEP_ACQUIRE();
+  bool try_lock() LOCKDEP_TRY_ACQUIRE(true);
+  void unlock() LOCKDEP_RELEASE();
+  void lock_shared() LOCKDEP_ACQUIRE_SHARED();
+  void lock_shared_nested(unsigned subclass) LOCKDEP_ACQUIRE_SHARED();
+  bool try_lock_shared() LOCKDEP_TRY_ACQUIRE_SHARED(true);
+  void unlock_shared() LOCKDEP_RELEASE_SHARED();
   // On behalf of a wrapper whose caller is `ip` (see lockdep::mutex::lock_from).
-  void lock_from(const void* ip);
-  void lock_shared_from(const void* ip);
-  bool try_lock_shared_from(const void* ip);
+  void lock_from(const void* ip) LOCKDEP_ACQUIRE();
+  void lock_shared_from(const void* ip) LOCKDEP_ACQUIRE_SHARED();
+  bool try_lock_shared_from(const void* ip) LOCKDEP_TRY_ACQUIRE_SHARED(true);
 
  private:
   std::shared_mutex real_;
 };
 
-class rwlock : public instrumented_lock {
+class LOCKDEP_CAPABILITY("mutex") rwlock : public instrumented_lock {
  public:
-  rwlock(std::source_location where = std::source_location::current());
-  explicit rwlock(const char* name, std::source_location where = std::source_location::current());
+  rwlock(lockdep::source_location where = lockdep::source_location::current());
+  explicit rwlock(const char* name,
+                  lockdep::source_location where = lockdep::source_location::current());
   explicit rwlock(lock_class_key& key, unsigned subclass = 0);
   ~rwlock();
 
-  void lock();
-  bool try_lock();
-  void unlock();
-  void lock_shared();
-  bool try_lock_shared();
-  void unlock_shared();
+  void lock() LOCKDEP_ACQUIRE();
+  bool try_lock() LOCKDEP_TRY_ACQUIRE(true);
+  void unlock() LOCKDEP_RELEASE();
+  void lock_shared() LOCKDEP_ACQUIRE_SHARED();
+  bool try_lock_shared() LOCKDEP_TRY_ACQUIRE_SHARED(true);
+  void unlock_shared() LOCKDEP_RELEASE_SHARED();
 
  private:
   void initialize();
@@ -63,3 +71,5 @@ class rwlock : public instrumented_lock {
 };
 
 }  // namespace lockdep
+
+#endif  // LOCKDEP_ENABLED

@@ -2,25 +2,32 @@
 // validated like lockdep::mutex. Lockable. Not copyable or movable.
 #pragma once
 
+#include "lockdep/config.hpp"
+#include "lockdep/source_location.hpp"
+
+#if !LOCKDEP_ENABLED
+#include "lockdep/unvalidated.hpp"
+#else
+
 #include <atomic>
 
 #include "lockdep/instrumented_lock.hpp"
 
 namespace lockdep {
 
-class spinlock : public instrumented_lock {
+class LOCKDEP_CAPABILITY("mutex") spinlock : public instrumented_lock {
  public:
   // Declared here, not inherited: the default argument must name the user's line, not ours.
-  constexpr spinlock(std::source_location where = std::source_location::current())
+  constexpr spinlock(lockdep::source_location where = lockdep::source_location::current())
       : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
 
-  void lock();
-  void lock_nested(unsigned subclass);
+  void lock() LOCKDEP_ACQUIRE();
+  void lock_nested(unsigned subclass) LOCKDEP_ACQUIRE();
   // On behalf of a wrapper whose caller is `ip` (see lockdep::mutex::lock_from).
-  void lock_from(const void* ip);
-  bool try_lock();
-  void unlock();
+  void lock_from(const void* ip) LOCKDEP_ACQUIRE();
+  bool try_lock() LOCKDEP_TRY_ACQUIRE(true);
+  void unlock() LOCKDEP_RELEASE();
 
  private:
   void spin_until_acquired();
@@ -28,3 +35,5 @@ class spinlock : public instrumented_lock {
 };
 
 }  // namespace lockdep
+
+#endif  // LOCKDEP_ENABLED

@@ -13,8 +13,14 @@
 // instrumented locks itself; calls made while it is reporting are ignored (no recursion).
 #pragma once
 
+#include "lockdep/config.hpp"
+#include "lockdep/source_location.hpp"
+
+#if !LOCKDEP_ENABLED
+#include "lockdep/unvalidated.hpp"
+#else
+
 #include <cstddef>
-#include <source_location>
 #include <string>
 
 #include "lockdep/lock_map.hpp"
@@ -66,15 +72,15 @@ void check_no_locks_held();
 // assert_held / assert_not_held: a report (kernel WARN splat) when the current thread does not
 // (does) hold the lock. Silent while the validator is off. See LOCKDEP_ASSERT_HELD.
 void assert_held(const lock_map& map, const char* expression,
-                 std::source_location where = std::source_location::current());
+                 lockdep::source_location where = lockdep::source_location::current());
 void assert_not_held(const lock_map& map, const char* expression,
-                     std::source_location where = std::source_location::current());
+                     lockdep::source_location where = lockdep::source_location::current());
 
 // Reports misuse that is not about lock order (a kernel WARN splat, report_kind::warning): for
 // instrumented code such as allocators and scope APIs. Issued even while the validator is off,
 // and never turns it off. `ip` is the caller's code address (LOCKDEP_RET_IP).
 void report_warning(const std::string& message, const void* ip,
-                    std::source_location where = std::source_location::current());
+                    lockdep::source_location where = lockdep::source_location::current());
 
 // False once the validator has turned itself off (after a report, or when a table is full).
 bool validation_enabled();
@@ -111,3 +117,5 @@ auto map_of(Lock& lock) -> decltype(lock.lockdep_map()) {
   return lock.lockdep_map();
 }
 }  // namespace lockdep
+
+#endif  // LOCKDEP_ENABLED
