@@ -26,26 +26,32 @@ acquire_request trylock(unsigned subclass, lock_access access = lock_access::exc
 void mutex::lock() {
   lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   real_.lock();
+  owner_.take();
 }
 
 void mutex::lock_nested(unsigned subclass) {
   lock_acquire(map_, blocking(subclass), LOCKDEP_RET_IP);
   real_.lock();
+  owner_.take();
 }
 
 void mutex::lock_from(const void* ip) {
   lock_acquire(map_, blocking(map_.default_subclass()), ip);
   real_.lock();
+  owner_.take();
 }
 
 bool mutex::try_lock() {
   if (!real_.try_lock()) return false;
+  owner_.take();
   lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void mutex::unlock() {
-  if (lock_release(map_, LOCKDEP_RET_IP)) real_.unlock();
+  bool owned = owner_.release_by_caller();
+  lock_release(map_, LOCKDEP_RET_IP);
+  if (owned) real_.unlock();
 }
 
 void recursive_mutex::lock() {
@@ -87,43 +93,53 @@ void recursive_mutex::unlock() {
 void timed_mutex::lock() {
   lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   real_.lock();
+  owner_.take();
 }
 
 bool timed_mutex::try_lock() {
   if (!real_.try_lock()) return false;
+  owner_.take();
   lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 bool timed_mutex::try_lock_until_steady(std::chrono::steady_clock::time_point deadline) {
   if (!real_.try_lock_until(deadline)) return false;
+  owner_.take();
   // LOCKDEP_RET_IP here is try_lock_for/until, inlined into the caller.
   lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void timed_mutex::unlock() {
-  if (lock_release(map_, LOCKDEP_RET_IP)) real_.unlock();
+  bool owned = owner_.release_by_caller();
+  lock_release(map_, LOCKDEP_RET_IP);
+  if (owned) real_.unlock();
 }
 
 void shared_mutex::lock() {
   lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   real_.lock();
+  owner_.take();
 }
 
 void shared_mutex::lock_nested(unsigned subclass) {
   lock_acquire(map_, blocking(subclass), LOCKDEP_RET_IP);
   real_.lock();
+  owner_.take();
 }
 
 bool shared_mutex::try_lock() {
   if (!real_.try_lock()) return false;
+  owner_.take();
   lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void shared_mutex::unlock() {
-  if (lock_release(map_, LOCKDEP_RET_IP)) real_.unlock();
+  bool owned = owner_.release_by_caller();
+  lock_release(map_, LOCKDEP_RET_IP);
+  if (owned) real_.unlock();
 }
 
 void shared_mutex::lock_shared() {
@@ -139,6 +155,7 @@ void shared_mutex::lock_shared_nested(unsigned subclass) {
 void shared_mutex::lock_from(const void* ip) {
   lock_acquire(map_, blocking(map_.default_subclass()), ip);
   real_.lock();
+  owner_.take();
 }
 
 void shared_mutex::lock_shared_from(const void* ip) {
@@ -188,16 +205,20 @@ void rwlock::initialize() {
 void rwlock::lock() {
   lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   pthread_rwlock_wrlock(&real_);
+  owner_.take();
 }
 
 bool rwlock::try_lock() {
   if (pthread_rwlock_trywrlock(&real_) != 0) return false;
+  owner_.take();
   lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void rwlock::unlock() {
-  if (lock_release(map_, LOCKDEP_RET_IP)) pthread_rwlock_unlock(&real_);
+  bool owned = owner_.release_by_caller();
+  lock_release(map_, LOCKDEP_RET_IP);
+  if (owned) pthread_rwlock_unlock(&real_);
 }
 
 void rwlock::lock_shared() {
@@ -233,16 +254,19 @@ void spinlock::spin_until_acquired() {
 void spinlock::lock() {
   lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   spin_until_acquired();
+  owner_.take();
 }
 
 void spinlock::lock_nested(unsigned subclass) {
   lock_acquire(map_, blocking(subclass), LOCKDEP_RET_IP);
   spin_until_acquired();
+  owner_.take();
 }
 
 void spinlock::lock_from(const void* ip) {
   lock_acquire(map_, blocking(map_.default_subclass()), ip);
   spin_until_acquired();
+  owner_.take();
 }
 
 bool spinlock::try_lock() {
@@ -250,12 +274,15 @@ bool spinlock::try_lock() {
       locked_.exchange(true, std::memory_order_acquire)) {
     return false;
   }
+  owner_.take();
   lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void spinlock::unlock() {
-  if (lock_release(map_, LOCKDEP_RET_IP)) locked_.store(false, std::memory_order_release);
+  bool owned = owner_.release_by_caller();
+  lock_release(map_, LOCKDEP_RET_IP);
+  if (owned) locked_.store(false, std::memory_order_release);
 }
 
 }  // namespace lockdep

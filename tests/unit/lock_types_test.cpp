@@ -293,3 +293,26 @@ TEST_CASE("an unchecked held lock is tracked but neither validated nor a stop fo
   REQUIRE(capture.count() == 1);
   CHECK(capture.only().cycle() == names({"A", "C"}));
 }
+
+TEST_CASE("after the validator turned itself off, a bad unlock still never reaches the lock",
+          "[lock_types][misuse]") {
+  report_capture capture;
+  lockdep::mutex a{"A"}, b{"B"};
+  lockdep::shared_mutex sem{"sem"};
+  lock_unlock_2(a, b);
+  lock_unlock_2(b, a);  // the first report turns validation off
+  REQUIRE_FALSE(lockdep::validation_enabled());
+  a.unlock();  // not held: no report any more, and the real mutex is not touched
+  sem.unlock();
+  CHECK(a.try_lock());
+  bool other_got_it = true;
+  std::thread([&] {
+    other_got_it = a.try_lock();
+    a.unlock();  // another thread's unlock of a's lock: refused
+  }).join();
+  CHECK_FALSE(other_got_it);
+  a.unlock();
+  CHECK(sem.try_lock());
+  sem.unlock();
+  CHECK(capture.count() == 1);
+}

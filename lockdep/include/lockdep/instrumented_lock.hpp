@@ -13,10 +13,31 @@
 #include "lockdep/unvalidated.hpp"
 #else
 
+#include <pthread.h>
+
+#include <atomic>
+
 #include "lockdep/lock_class_key.hpp"
 #include "lockdep/lock_map.hpp"
 
 namespace lockdep {
+
+// The thread holding a lock exclusively. unlock() lets only that thread unlock for real: the
+// validator reports a bad unlock while it runs, and this check still holds after it turned
+// itself off, so misuse never reaches the real lock. One relaxed store per lock and unlock.
+class exclusive_owner {
+ public:
+  void take() { owner_.store(pthread_self(), std::memory_order_relaxed); }
+  // True (and forgets the owner) if the calling thread holds the lock.
+  bool release_by_caller() {
+    if (owner_.load(std::memory_order_relaxed) != pthread_self()) return false;
+    owner_.store(pthread_t{}, std::memory_order_relaxed);
+    return true;
+  }
+
+ private:
+  std::atomic<pthread_t> owner_{};
+};
 
 class instrumented_lock {
  public:

@@ -46,6 +46,7 @@ class LOCKDEP_CAPABILITY("mutex") mutex : public instrumented_lock {
 
  private:
   std::mutex real_;
+  exclusive_owner owner_;
 };
 
 // Re-locking by the owning thread is allowed and not validated again; the class is held once.
@@ -93,6 +94,7 @@ class LOCKDEP_CAPABILITY("mutex") timed_mutex : public instrumented_lock {
  private:
   bool try_lock_until_steady(std::chrono::steady_clock::time_point deadline);
   std::timed_mutex real_;
+  exclusive_owner owner_;
 };
 
 }  // namespace lockdep

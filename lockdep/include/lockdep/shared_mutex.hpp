@@ -48,6 +48,7 @@ class LOCKDEP_CAPABILITY("mutex") shared_mutex : public instrumented_lock {
 
  private:
   std::shared_mutex real_;
+  exclusive_owner owner_;  // the write side; readers are not tracked
 };
 
 class LOCKDEP_CAPABILITY("mutex") rwlock : public instrumented_lock {
@@ -68,6 +69,7 @@ class LOCKDEP_CAPABILITY("mutex") rwlock : public instrumented_lock {
  private:
   void initialize();
   pthread_rwlock_t real_;
+  exclusive_owner owner_;  // the write side; readers are not tracked
 };
 
 }  // namespace lockdep

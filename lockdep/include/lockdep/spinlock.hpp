@@ -32,6 +32,7 @@ class LOCKDEP_CAPABILITY("mutex") spinlock : public instrumented_lock {
  private:
   void spin_until_acquired();
   std::atomic<bool> locked_{false};
+  exclusive_owner owner_;
 };
 
 }  // namespace lockdep

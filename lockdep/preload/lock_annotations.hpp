@@ -1,0 +1,42 @@
+// What the interposers tell the validator about a pthread object, in the validator's terms:
+// which lock_map stands for it (lock_table), when it is acquired and released, initialised and
+// destroyed. Each function enters a lockdep_scope itself, so the pthread calls lockdep makes on
+// the way (its graph lock, spdlog, libunwind) go straight to the real functions.
+//
+// Interposers call these only when forward_only() is false, with `ip` the program's call site
+// (LOCKDEP_RET_IP in the interposer): reports print it, and their stack traces start at the
+// interposer's frame (pthread_mutex_lock+0x..), as the kernel's start at mutex_lock.
+//
+// Thread-safety: any thread, as the pthread calls they annotate.
+#pragma once
+
+#include "lockdep/lock_map.hpp"
+#include "lockdep/report.hpp"
+
+// The interposed pthread functions are the only symbols the preload library exports.
+#define LOCKDEP_PRELOAD_EXPORT __attribute__((visibility("default")))
+
+namespace lockdep::preload {
+
+// The map of `object`, created on first use (static initialisers never call *_init). nullptr
+// while the validator is off: there is nothing left to track.
+lock_map* map_for(const void* object);
+
+// pthread_*_init: a fresh map for `object` in the class the options ask for (its own, or the
+// class of `init_site`). A map left by a previous object at this address is forgotten; if the
+// thread holds it, that is reported as a held lock freed.
+void annotate_init(const void* object, const void* init_site);
+// pthread_*_destroy, before the real call: reports the object if the thread holds it, and stops
+// tracking it as held.
+void annotate_destroy_begin(const void* object);
+// After a successful real destroy: forgets the map and its per-instance class.
+void annotate_destroy_end(const void* object);
+
+// Validates and records an acquisition (blocking: before the real call; trylock: after it
+// succeeded). check=false records the hold without validating (undoing a failed release).
+void annotate_acquire(lock_map& map, lock_access access, bool trylock, const void* ip,
+                      bool check = true);
+// Records a release; false (and a bad-unlock-balance report) when the thread does not hold it.
+bool annotate_release(lock_map& map, const void* ip);
+
+}  // namespace lockdep::preload

@@ -1,0 +1,131 @@
+// pthread_mutex_*: the interposers for mutexes (std::mutex, std::recursive_mutex and
+// std::timed_mutex reach them too).
+//
+// Semantics, read from the mutex itself (glibc keeps the type in __data.__kind; its low two
+// bits, glibc's PTHREAD_MUTEX_KIND_MASK_NP, are the type, the others flags such as robust,
+// priority protocol or elision):
+//   - lock: validated before the real call, so a deadlock is reported before it blocks. A relock
+//     of a recursive mutex by its owner (glibc's __data.__owner is the owner's tid) is not
+//     validated or recorded; its final unlock releases the hold. An error-checking relock is
+//     validated (reported as recursive locking) and the real call then returns EDEADLK.
+//   - trylock, timedlock, clocklock: recorded as trylocks after they succeed (they give up
+//     instead of deadlocking, as the core's timed_mutex::try_lock_for): nothing depends on them.
+//   - a real call that fails undoes the annotation; so does an unlock the real call refuses.
+//   - unlock of a mutex the thread does not hold: reported (bad unlock balance), and the real
+//     unlock is still called: the preload must not change what the program does.
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "lock_annotations.hpp"
+#include "lockdep/validator.hpp"
+#include "real_functions.hpp"
+#include "reentrancy_guard.hpp"
+
+namespace lockdep::preload {
+namespace {
+
+constexpr int mutex_kind_mask = 3;  // glibc's PTHREAD_MUTEX_KIND_MASK_NP
+
+bool is_recursive(const pthread_mutex_t* mutex) {
+  return (__atomic_load_n(&mutex->__data.__kind, __ATOMIC_RELAXED) & mutex_kind_mask) ==
+         PTHREAD_MUTEX_RECURSIVE_NP;
+}
+
+// Whether the calling thread owns `mutex` (only meaningful for recursive and error-checking
+// mutexes, which record their owner). Only the owner writes its own tid there, so the answer
+// is exact for the calling thread.
+bool owned_by_caller(const pthread_mutex_t* mutex) {
+  return __atomic_load_n(&mutex->__data.__owner, __ATOMIC_RELAXED) == gettid();
+}
+
+// A relock by the owner of a recursive mutex: the real call only bumps a count.
+bool is_recursive_relock(const pthread_mutex_t* mutex) {
+  return is_recursive(mutex) && owned_by_caller(mutex);
+}
+
+// An unlock that leaves a recursive mutex held.
+bool is_inner_recursive_unlock(const pthread_mutex_t* mutex) {
+  return is_recursive(mutex) && owned_by_caller(mutex) &&
+         __atomic_load_n(&mutex->__data.__count, __ATOMIC_RELAXED) > 1;
+}
+
+bool acquired(int result) {
+  return result == 0 || result == EOWNERDEAD;  // a robust mutex is acquired with EOWNERDEAD
+}
+
+// The common shape of the bounded lock functions: real call first, then a trylock annotation.
+template <typename Call>
+int lock_then_annotate_as_trylock(pthread_mutex_t* mutex, const void* ip, Call call) {
+  bool relock = is_recursive_relock(mutex);
+  int result = call();
+  if (!acquired(result) || relock) return result;
+  if (lock_map* map = map_for(mutex)) annotate_acquire(*map, lock_access::exclusive, true, ip);
+  return result;
+}
+
+}  // namespace
+}  // namespace lockdep::preload
+
+using lockdep::lock_map;
+using namespace lockdep::preload;
+
+extern "C" {
+
+LOCKDEP_PRELOAD_EXPORT int pthread_mutex_init(pthread_mutex_t* mutex,
+                                              const pthread_mutexattr_t* attributes) noexcept {
+  if (!forward_only()) annotate_init(mutex, LOCKDEP_RET_IP);
+  return real().mutex_init(mutex, attributes);
+}
+
+LOCKDEP_PRELOAD_EXPORT int pthread_mutex_destroy(pthread_mutex_t* mutex) noexcept {
+  if (forward_only()) return real().mutex_destroy(mutex);
+  annotate_destroy_begin(mutex);
+  int result = real().mutex_destroy(mutex);
+  if (result == 0) annotate_destroy_end(mutex);
+  return result;
+}
+
+LOCKDEP_PRELOAD_EXPORT int pthread_mutex_lock(pthread_mutex_t* mutex) noexcept {
+  if (forward_only() || is_recursive_relock(mutex)) return real().mutex_lock(mutex);
+  const void* ip = LOCKDEP_RET_IP;
+  lock_map* map = map_for(mutex);
+  if (map != nullptr) annotate_acquire(*map, lockdep::lock_access::exclusive, false, ip);
+  int result = real().mutex_lock(mutex);
+  if (map != nullptr && !acquired(result)) annotate_release(*map, ip);
+  return result;
+}
+
+LOCKDEP_PRELOAD_EXPORT int pthread_mutex_trylock(pthread_mutex_t* mutex) noexcept {
+  if (forward_only()) return real().mutex_trylock(mutex);
+  return lock_then_annotate_as_trylock(mutex, LOCKDEP_RET_IP,
+                                       [&] { return real().mutex_trylock(mutex); });
+}
+
+LOCKDEP_PRELOAD_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* mutex,
+                                                   const struct timespec* deadline) noexcept {
+  if (forward_only()) return real().mutex_timedlock(mutex, deadline);
+  return lock_then_annotate_as_trylock(mutex, LOCKDEP_RET_IP,
+                                       [&] { return real().mutex_timedlock(mutex, deadline); });
+}
+
+LOCKDEP_PRELOAD_EXPORT int pthread_mutex_clocklock(pthread_mutex_t* mutex, clockid_t clock,
+                                                   const struct timespec* deadline) noexcept {
+  if (forward_only()) return real().mutex_clocklock(mutex, clock, deadline);
+  return lock_then_annotate_as_trylock(
+      mutex, LOCKDEP_RET_IP, [&] { return real().mutex_clocklock(mutex, clock, deadline); });
+}
+
+LOCKDEP_PRELOAD_EXPORT int pthread_mutex_unlock(pthread_mutex_t* mutex) noexcept {
+  if (forward_only() || is_inner_recursive_unlock(mutex)) return real().mutex_unlock(mutex);
+  const void* ip = LOCKDEP_RET_IP;
+  lock_map* map = map_for(mutex);
+  bool released = map != nullptr && annotate_release(*map, ip);
+  int result = real().mutex_unlock(mutex);
+  // EPERM from an error-checking mutex: still held after all.
+  if (result != 0 && released) annotate_acquire(*map, lockdep::lock_access::exclusive, false, ip,
+                                                false);
+  return result;
+}
+
+}  // extern "C"
