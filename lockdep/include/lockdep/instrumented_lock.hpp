@@ -13,9 +13,8 @@
 #include "lockdep/unvalidated.hpp"
 #else
 
-#include <pthread.h>
-
 #include <atomic>
+#include <cstdint>
 
 #include "lockdep/lock_class_key.hpp"
 #include "lockdep/lock_map.hpp"
@@ -27,16 +26,21 @@ namespace lockdep {
 // itself off, so misuse never reaches the real lock. One relaxed store per lock and unlock.
 class exclusive_owner {
  public:
-  void take() { owner_.store(pthread_self(), std::memory_order_relaxed); }
+  void take() { owner_.store(current_thread(), std::memory_order_relaxed); }
   // True (and forgets the owner) if the calling thread holds the lock.
   bool release_by_caller() {
-    if (owner_.load(std::memory_order_relaxed) != pthread_self()) return false;
-    owner_.store(pthread_t{}, std::memory_order_relaxed);
+    if (owner_.load(std::memory_order_relaxed) != current_thread()) return false;
+    owner_.store(0, std::memory_order_relaxed);
     return true;
   }
 
  private:
-  std::atomic<pthread_t> owner_{};
+  // The thread pointer is unique per live thread and one instruction to read (pthread_self()
+  // is a call into libc).
+  static std::uintptr_t current_thread() {
+    return reinterpret_cast<std::uintptr_t>(__builtin_thread_pointer());
+  }
+  std::atomic<std::uintptr_t> owner_{0};
 };
 
 class instrumented_lock {
