@@ -12,6 +12,8 @@ install(TARGETS ${lockdep_install_targets} EXPORT lockdepTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY lockdep/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS lockdep_preload LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS lockdep-run RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 set(lockdep_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/lockdep)
 install(EXPORT lockdepTargets NAMESPACE lockdep:: DESTINATION ${lockdep_cmake_dir})

@@ -1,12 +1,12 @@
 #include "callsite_keys.hpp"
 
-#include <dlfcn.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <new>
+#include <string>
 
 #include "spin_lock.hpp"
+#include "stack_trace.hpp"
 
 namespace lockdep::preload {
 namespace {
@@ -23,15 +23,11 @@ constinit spin_lock sites_lock;
 constinit site_key sites[max_sites];
 std::size_t sites_used = 0;
 
+// The validator's symbolizer names static functions too (from unwind information and the
+// symbol table), which dladdr cannot.
 void name_site(char* out, std::size_t size, const void* site) {
-  Dl_info info{};
-  auto address = reinterpret_cast<std::uintptr_t>(site);
-  if (dladdr(site, &info) != 0 && info.dli_sname != nullptr && info.dli_saddr != nullptr) {
-    std::snprintf(out, size, "%s+0x%lx", info.dli_sname,
-                  static_cast<unsigned long>(address - reinterpret_cast<std::uintptr_t>(info.dli_saddr)));
-  } else {
-    std::snprintf(out, size, "0x%lx", static_cast<unsigned long>(address));
-  }
+  std::string name = detail::symbolize(reinterpret_cast<std::uintptr_t>(site)).text();
+  std::snprintf(out, size, "%s", name.c_str());
 }
 
 }  // namespace
@@ -41,9 +37,10 @@ lock_class_key* key_for_callsite(const void* site) {
   char name[sizeof(site_key::name)];
   name_site(name, sizeof name, site);
   spin_guard guard(sites_lock);
-  auto hash = static_cast<std::size_t>(
-      (static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(site)) * 0x9e3779b97f4a7c15ull) >>
-      52);
+  auto hash =
+      static_cast<std::size_t>((static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(site)) *
+                                0x9e3779b97f4a7c15ull) >>
+                               52);
   for (std::size_t probe = 0; probe < max_sites; ++probe) {
     site_key& slot = sites[(hash + probe) & (max_sites - 1)];
     if (slot.site == site) {
@@ -53,7 +50,8 @@ lock_class_key* key_for_callsite(const void* site) {
     // Keep a quarter free so probes stay short.
     if (sites_used >= max_sites - max_sites / 4) return nullptr;
     slot.site = site;
-    for (std::size_t i = 0; i + 1 < sizeof slot.name && name[i] != '\0'; ++i) slot.name[i] = name[i];
+    for (std::size_t i = 0; i + 1 < sizeof slot.name && name[i] != '\0'; ++i)
+      slot.name[i] = name[i];
     ++sites_used;
     return new (slot.storage) lock_class_key(slot.name);
   }

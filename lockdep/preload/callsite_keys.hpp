@@ -3,13 +3,14 @@
 // mutex_init() site. Every object initialised at one site shares a class, so an order learnt on
 // one instance applies to all of them (and nesting two of them is reported as recursive).
 //
-// Keys are named after the site as the kernel prints code addresses: "function+0xoff" when the
-// loader knows the function (exported symbols: build with -rdynamic), "0x<address>" otherwise.
+// Keys are named after the site as the kernel prints code addresses (%pS, by the validator's
+// symbolizer): "node_init+0x1d/0x4e", with " [module]" outside the main executable, or
+// "0x<address> [module]" when the function is unknown.
 // Keys live forever (a class may outlive every object of it). The table holds 4096 sites; past
 // that, key_for_callsite() answers nullptr and the caller falls back to a per-instance class.
 //
 // Thread-safety: any thread; the table has its own spin_lock. Call inside a lockdep_scope
-// (naming a site calls dladdr, which takes the loader's lock).
+// (naming a site symbolizes it: dladdr takes the loader's lock, libunwind its own).
 #pragma once
 
 #include "lockdep/lock_class_key.hpp"

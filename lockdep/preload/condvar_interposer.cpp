@@ -20,8 +20,8 @@ namespace {
 
 // A glibc wait fully releases the mutex unless it is recursive and held more than once.
 bool wait_releases(const pthread_mutex_t* mutex) {
-  bool recursive = (__atomic_load_n(&mutex->__data.__kind, __ATOMIC_RELAXED) & 3) ==
-                   PTHREAD_MUTEX_RECURSIVE_NP;
+  bool recursive =
+      (__atomic_load_n(&mutex->__data.__kind, __ATOMIC_RELAXED) & 3) == PTHREAD_MUTEX_RECURSIVE_NP;
   return !recursive || __atomic_load_n(&mutex->__data.__count, __ATOMIC_RELAXED) <= 1;
 }
 
@@ -60,16 +60,15 @@ LOCKDEP_PRELOAD_EXPORT int pthread_cond_wait(pthread_cond_t* condition, pthread_
   return real().cond_wait(condition, mutex);
 }
 
-LOCKDEP_PRELOAD_EXPORT int pthread_cond_timedwait(pthread_cond_t* condition,
-                                                  pthread_mutex_t* mutex,
+LOCKDEP_PRELOAD_EXPORT int pthread_cond_timedwait(pthread_cond_t* condition, pthread_mutex_t* mutex,
                                                   const struct timespec* deadline) {
   if (forward_only()) return real().cond_timedwait(condition, mutex, deadline);
   released_while_waiting waiting(mutex, LOCKDEP_RET_IP);
   return real().cond_timedwait(condition, mutex, deadline);
 }
 
-LOCKDEP_PRELOAD_EXPORT int pthread_cond_clockwait(pthread_cond_t* condition,
-                                                  pthread_mutex_t* mutex, clockid_t clock,
+LOCKDEP_PRELOAD_EXPORT int pthread_cond_clockwait(pthread_cond_t* condition, pthread_mutex_t* mutex,
+                                                  clockid_t clock,
                                                   const struct timespec* deadline) {
   if (forward_only()) return real().cond_clockwait(condition, mutex, clock, deadline);
   released_while_waiting waiting(mutex, LOCKDEP_RET_IP);

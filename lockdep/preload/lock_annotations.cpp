@@ -35,8 +35,7 @@ void annotate_destroy_end(const void* object) {
   locks().erase(object);
 }
 
-void annotate_acquire(lock_map& map, lock_access access, bool trylock, const void* ip,
-                      bool check) {
+void annotate_acquire(lock_map& map, lock_access access, bool trylock, const void* ip, bool check) {
   lockdep_scope scope;
   lock_acquire(map, acquire_request{map.default_subclass(), access, trylock, check}, ip);
 }

@@ -37,8 +37,8 @@ class entry_pool {
       return taken;
     }
     if (chunk_left_ < size) {
-      void* mapped = mmap(nullptr, chunk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                          -1, 0);
+      void* mapped =
+          mmap(nullptr, chunk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (mapped == MAP_FAILED) return nullptr;
       chunk_next_ = static_cast<unsigned char*>(mapped);
       chunk_left_ = chunk_size;

@@ -1,8 +1,8 @@
 // lockdep-run PROGRAM [ARGS...]: runs PROGRAM with the lock validator preloaded.
 //
-// Sets LD_PRELOAD to the absolute path of liblockdep_preload.so (found next to this launcher,
-// in ../lib; any LD_PRELOAD already set comes after it), runs the program as a child, and exits
-// with:
+// Sets LD_PRELOAD to the absolute path of liblockdep_preload.so (found relative to this
+// launcher: ../lib in the build tree, the library directory once installed; any LD_PRELOAD
+// already set comes after it), runs the program as a child, and exits with:
 //   - the program's own status when no report was printed;
 //   - LOCKDEP_OPTIONS exitcode (default 66) when a report was printed in the program or in a
 //     process it started, and the program exited with 0; a non-zero status is kept, as it is
@@ -45,7 +45,7 @@ void forward_signal(int signal, siginfo_t* info, void*) {
   exit(status);
 }
 
-// The preload library: ../lib/liblockdep_preload.so from this executable's directory.
+// The preload library's absolute path, looked up from this executable's directory.
 std::string preload_library() {
   char self[PATH_MAX];
   ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -53,18 +53,20 @@ std::string preload_library() {
   self[length] = '\0';
   std::string directory(self);
   directory.erase(directory.rfind('/'));
-  std::string relative = directory + "/" LOCKDEP_PRELOAD_RELATIVE_PATH;
-  char absolute[PATH_MAX];
-  if (realpath(relative.c_str(), absolute) == nullptr) {
-    fail(127, "cannot find the preload library " + relative + ": " + strerror(errno));
+  for (const char* relative : {LOCKDEP_PRELOAD_BUILD_PATH, LOCKDEP_PRELOAD_INSTALL_PATH}) {
+    char absolute[PATH_MAX];
+    if (realpath((directory + "/" + relative).c_str(), absolute) != nullptr) return absolute;
   }
-  return absolute;
+  fail(127, "cannot find the preload library at " + directory +
+                "/" LOCKDEP_PRELOAD_BUILD_PATH " or " + directory +
+                "/" LOCKDEP_PRELOAD_INSTALL_PATH);
 }
 
 std::string make_report_file() {
   const char* directory = getenv("TMPDIR");
-  std::string name = std::string(directory != nullptr && directory[0] != '\0' ? directory : "/tmp") +
-                     "/lockdep-run.XXXXXX";
+  std::string name =
+      std::string(directory != nullptr && directory[0] != '\0' ? directory : "/tmp") +
+      "/lockdep-run.XXXXXX";
   int file = mkstemp(name.data());
   if (file < 0) fail(127, "cannot create a file in " + name + ": " + strerror(errno));
   close(file);

@@ -123,8 +123,8 @@ LOCKDEP_PRELOAD_EXPORT int pthread_mutex_unlock(pthread_mutex_t* mutex) noexcept
   bool released = map != nullptr && annotate_release(*map, ip);
   int result = real().mutex_unlock(mutex);
   // EPERM from an error-checking mutex: still held after all.
-  if (result != 0 && released) annotate_acquire(*map, lockdep::lock_access::exclusive, false, ip,
-                                                false);
+  if (result != 0 && released)
+    annotate_acquire(*map, lockdep::lock_access::exclusive, false, ip, false);
   return result;
 }
 

@@ -58,10 +58,10 @@ preload_options read_preload_options(std::string_view text,
 
 std::string hide_preload_keys(std::string_view text) {
   std::string hidden(text);
-  for_each_entry(text, [&](std::size_t position, std::string_view key, std::string_view,
-                           std::size_t length) {
-    if (is_preload_key(key)) hidden.replace(position, length, length, ':');
-  });
+  for_each_entry(
+      text, [&](std::size_t position, std::string_view key, std::string_view, std::size_t length) {
+        if (is_preload_key(key)) hidden.replace(position, length, length, ':');
+      });
   return hidden;
 }
 

@@ -5,10 +5,10 @@
 //   preload_classes=instance one lock class per pthread object (default), named by its address
 //   preload_classes=callsite one class per pthread_*_init call site
 //
-// The validator's own parser reports unknown keys ("lockdep: LOCKDEP_OPTIONS at offset N: 'exitcode'
-// is not a known option; ignored"), so the preload hands it the text with these entries blanked
-// (hide_preload_keys). Blanking, not removing, keeps the validator's offsets pointing into the
-// user's text: it skips empty entries silently.
+// The validator's own parser reports unknown keys ("lockdep: LOCKDEP_OPTIONS at offset N:
+// 'exitcode' is not a known option; ignored"), so the preload hands it the text with these entries
+// blanked (hide_preload_keys). Blanking, not removing, keeps the validator's offsets pointing into
+// the user's text: it skips empty entries silently.
 //
 // Pure functions over text: thread-safe, no global state.
 #pragma once

@@ -3,8 +3,9 @@
 //
 // Resolved all at once, by the preload's constructor or lazily by the first interposed call,
 // whichever comes first (libraries loaded before us may lock in their constructors). dlsym may
-// itself lock; a pthread call made while this thread resolves is answered with glibc's exported
-// __pthread_* aliases, which need no lookup.
+// itself lock; a mutex or rwlock call made while this thread resolves is answered with glibc's
+// __pthread_* aliases (compatibility symbols, bound by version at link time), which need no
+// lookup.
 //
 // The condition-variable functions are looked up by version (GLIBC_2.3.2 on x86-64) where that
 // version exists: an unversioned dlsym can answer the pre-2.3.2 compatibility functions, which

@@ -25,7 +25,7 @@ inline std::atomic<bool> preload_ready{false};
 
 // True when an interposer must only forward to the real function.
 inline bool forward_only() {
-  return inside_lockdep_depth != 0 || !preload_ready.load(std::memory_order_relaxed);
+  return inside_lockdep_depth != 0 || !preload_ready.load(std::memory_order_acquire);
 }
 
 class lockdep_scope {

@@ -32,9 +32,9 @@ class spin_lock {
       }
     }
   }
-  void unlock() { locked_.store(false, std::memory_order_release); }
-  // After fork() in the child, where the holder (another thread of the parent) no longer exists.
-  void reset_after_fork() { locked_.store(false, std::memory_order_relaxed); }
+  void unlock() {
+    locked_.store(false, std::memory_order_release);
+  }
 
  private:
   std::atomic<bool> locked_{false};

@@ -1,0 +1,244 @@
+// The pthread test programs (programs/*.c) under lockdep-run: each must print exactly the report
+// its scenario calls for (or none), and lockdep-run must exit with 66 after a report, with the
+// program's own status otherwise. Programs that really deadlock run under `timeout`: their
+// report must be out before the hang, and the status is then timeout's 124.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "run_under_lockdep.hpp"
+
+namespace {
+
+using preload_test::find_line;
+using preload_test::program_path;
+using preload_test::report_titles;
+using preload_test::run_result;
+using preload_test::run_under_lockdep;
+
+const std::string circular = "WARNING: possible circular locking dependency detected";
+const std::string recursive = "WARNING: possible recursive locking detected";
+const std::string held_lock_freed = "WARNING: held lock freed!";
+const std::string bad_unlock = "WARNING: bad unlock balance detected!";
+
+void log_output(const run_result& result) {
+  std::string text;
+  for (const std::string& line : result.lines) text += line + "\n";
+  UNSCOPED_INFO("output:\n" << text);
+}
+
+run_result run(const std::string& program, const std::string& arguments = "",
+               const std::string& options = "", int timeout_seconds = 0) {
+  run_result result = run_under_lockdep(program_path(program), arguments, options, timeout_seconds);
+  log_output(result);
+  return result;
+}
+
+void require_one_report(const run_result& result, const std::string& title) {
+  REQUIRE(report_titles(result.lines) == std::vector<std::string>{title});
+}
+
+void require_no_report(const run_result& result) {
+  CHECK(report_titles(result.lines).empty());
+}
+
+}  // namespace
+
+TEST_CASE("preload: AA on a normal mutex is reported before it hangs", "[preload]") {
+  run_result result = run("aa", "", "", 3);
+  require_one_report(result, recursive);
+  CHECK(result.exit_status == 124);
+  // The acquisition site is the program's call, the trace starts at the interposer.
+  CHECK(find_line(result.lines, R"(.*is trying to acquire lock:)") < result.lines.size());
+  CHECK(find_line(result.lines, R"(.*\(0x[0-9a-f]+\)\{\+\.\+\.\}, at: main\+0x.*)") <
+        result.lines.size());
+  CHECK(find_line(result.lines,
+                  R"( pthread_mutex_lock\+0x[0-9a-f]+/0x[0-9a-f]+ \[liblockdep_preload\])") <
+        result.lines.size());
+}
+
+TEST_CASE("preload: ABA is reported as recursive locking", "[preload]") {
+  run_result result = run("aba", "", "", 3);
+  require_one_report(result, recursive);
+  CHECK(result.exit_status == 124);
+}
+
+TEST_CASE("preload: ABBA in one thread is reported; destroy forgets the old order", "[preload]") {
+  run_result result = run("abba");
+  require_one_report(result, circular);
+  std::size_t clean_round = find_line(result.lines, "a->b after re-initialisation: fine");
+  REQUIRE(clean_round < result.lines.size());
+  CHECK(find_line(result.lines, circular) > clean_round);
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: ABBA across two threads with static initialisers is reported", "[preload]") {
+  run_result result = run("abba_threads");
+  require_one_report(result, circular);
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: a real two-thread deadlock is reported before the hang", "[preload]") {
+  run_result result = run("abba_deadlock", "", "", 10);
+  require_one_report(result, circular);
+  CHECK(find_line(result.lines, "not reached") == result.lines.size());
+  CHECK(find_line(result.lines, R"( \*\*\* DEADLOCK \*\*\*)") < result.lines.size());
+  CHECK(result.exit_status == 124);
+}
+
+TEST_CASE("preload: a four-lock cycle (ABBCCDDA) is reported with its chain", "[preload]") {
+  run_result result = run("long_cycle");
+  require_one_report(result, circular);
+  std::size_t chain = find_line(result.lines, "Chain exists of:");
+  REQUIRE(chain + 1 < result.lines.size());
+  CHECK(std::regex_match(result.lines[chain + 1],
+                         std::regex(R"(  0x[0-9a-f]+ --> 0x[0-9a-f]+ --> 0x[0-9a-f]+)")));
+  CHECK(find_line(result.lines, R"(-> #3 \(0x[0-9a-f]+\)\{\+\.\+\.\}:)") < result.lines.size());
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: recursive reads of default rwlocks are not reported", "[preload]") {
+  run_result result = run("rwlock_read_recursion");
+  require_no_report(result);
+  CHECK(result.exit_status == 0);
+}
+
+TEST_CASE("preload: a read/write rwlock inversion is reported", "[preload]") {
+  run_result result = run("rwlock_inversion");
+  require_one_report(result, circular);
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: read/read inversion of writer-preferring rwlocks is reported", "[preload]") {
+  run_result result = run("rwlock_writer_preferring");
+  require_one_report(result, circular);
+  // Non-recursive reads: the classes were only ever read-acquired.
+  CHECK(find_line(result.lines, R"(.*\(0x[0-9a-f]+\)\{\.\+\.\+\}, at: main\+0x.*)") <
+        result.lines.size());
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: spinlocks in ABBA order are reported", "[preload]") {
+  run_result result = run("spin_abba");
+  require_one_report(result, circular);
+  CHECK(find_line(result.lines, R"( *pthread_spin_lock\+0x.*)") < result.lines.size());
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: recursive mutexes relocked by their owner are not reported", "[preload]") {
+  run_result result = run("recursive_mutex");
+  require_no_report(result);
+  CHECK(result.exit_status == 0);
+}
+
+TEST_CASE("preload: an error-checking relock is reported and still fails with EDEADLK",
+          "[preload]") {
+  run_result result = run("errorcheck_relock");
+  require_one_report(result, recursive);
+  CHECK(find_line(result.lines, "relock: EDEADLK") < result.lines.size());
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: condition variable waits release and retake the mutex", "[preload]") {
+  run_result result = run("condvar");
+  require_no_report(result);
+  CHECK(find_line(result.lines, "consumed 1000, timed wait: .*") < result.lines.size());
+  CHECK(result.exit_status == 0);
+}
+
+TEST_CASE("preload: a trylock inversion is not reported", "[preload]") {
+  run_result result = run("trylock_inversion");
+  require_no_report(result);
+  CHECK(result.exit_status == 0);
+}
+
+TEST_CASE("preload: destroying a held mutex is reported", "[preload]") {
+  run_result result = run("destroy_locked");
+  require_one_report(result, held_lock_freed);
+  CHECK(find_line(result.lines, "destroy: EBUSY") < result.lines.size());
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: a thread that returns holding a lock is reported", "[preload]") {
+  run_result result = run("thread_exit_holding", "return");
+  REQUIRE(report_titles(result.lines).size() == 1);
+  CHECK(find_line(result.lines, R"(WARNING: returner/\d+ still has locks held!)") <
+        result.lines.size());
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: a thread that calls pthread_exit holding a lock is reported", "[preload]") {
+  run_result result = run("thread_exit_holding", "pthread_exit");
+  REQUIRE(report_titles(result.lines).size() == 1);
+  CHECK(find_line(result.lines, R"(WARNING: exiter/\d+ still has locks held!)") <
+        result.lines.size());
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: unlocking an unlocked mutex is reported", "[preload]") {
+  run_result result = run("unlock_balance");
+  require_one_report(result, bad_unlock);
+  CHECK(result.exit_status == 66);
+}
+
+TEST_CASE("preload: without a report the program's own status is kept", "[preload]") {
+  CHECK(run("clean_exit_status", "0").exit_status == 0);
+  run_result failing = run("clean_exit_status", "3");
+  require_no_report(failing);
+  CHECK(failing.exit_status == 3);
+}
+
+TEST_CASE("preload: exitcode in LOCKDEP_OPTIONS replaces 66, silently for the validator",
+          "[preload]") {
+  run_result result = run("abba", "", "exitcode=7:keep_going=0");
+  require_one_report(result, circular);
+  CHECK(result.exit_status == 7);
+  // The validator's parser must not call the preload's keys unknown.
+  CHECK(find_line(result.lines, "lockdep: LOCKDEP_OPTIONS.*") == result.lines.size());
+  // Its own errors still point at the right offset of the user's text.
+  run_result mixed = run("clean_exit_status", "", "exitcode=9:bogus=1");
+  CHECK(find_line(mixed.lines,
+                  "lockdep: LOCKDEP_OPTIONS at offset 11: 'bogus' is not a known option; ignored") <
+        mixed.lines.size());
+  CHECK(mixed.exit_status == 0);
+}
+
+TEST_CASE("preload: a child after fork can lock and exit", "[preload]") {
+  run_result result = run("fork_child", "", "", 60);
+  require_no_report(result);
+  CHECK(find_line(result.lines, "20 children exited cleanly") < result.lines.size());
+  CHECK(result.exit_status == 0);
+}
+
+TEST_CASE("preload: concurrent init, nesting and destroy of short-lived locks", "[preload]") {
+  run_result result = run("churn", "", "", 120);
+  require_no_report(result);
+  CHECK(find_line(result.lines, "churned 20000 lock sets") < result.lines.size());
+  CHECK(result.exit_status == 0);
+}
+
+TEST_CASE("preload: classes per call site with preload_classes=callsite", "[preload]") {
+  run_result per_instance = run("callsite_classes");
+  require_no_report(per_instance);
+  CHECK(per_instance.exit_status == 0);
+
+  run_result per_site = run("callsite_classes", "", "preload_classes=callsite");
+  require_one_report(per_site, recursive);
+  // The class is named after the init call site, as the kernel prints code addresses.
+  CHECK(
+      find_line(per_site.lines, R"(.*\(node_init\+0x[0-9a-f]+/0x[0-9a-f]+\)\{\+\.\+\.\}, at: .*)") <
+      per_site.lines.size());
+  CHECK(per_site.exit_status == 66);
+}
+
+TEST_CASE("preload: the C++ standard library's locks work through the interposers", "[preload]") {
+  run_result clean = run("cxx_locks");
+  require_no_report(clean);
+  CHECK(find_line(clean.lines, "standard locks: done") < clean.lines.size());
+  CHECK(clean.exit_status == 0);
+
+  run_result inverted = run("cxx_locks", "abba");
+  require_one_report(inverted, circular);
+  CHECK(inverted.exit_status == 66);
+}
