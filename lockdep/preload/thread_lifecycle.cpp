@@ -19,11 +19,11 @@ void before_fork() {
   ++inside_lockdep_depth;
   lock_callsite_keys_for_fork();
   locks().lock_all_for_fork();
-  detail::core().graph_lock.lock();
+  detail::lock_for_fork();
 }
 
 void release_after_fork() {
-  detail::core().graph_lock.unlock();
+  detail::unlock_after_fork();
   locks().unlock_all_after_fork();
   unlock_callsite_keys_after_fork();
 }

@@ -53,10 +53,6 @@ void symbolize_report(report& finished) {
   symbolize_frames(finished.backtrace);
 }
 
-// Serializes printing so the lines of two reports never interleave. A leaf lock: nothing is
-// acquired while it is held except the log sinks' own locks.
-std::mutex output_lock;
-
 void deliver(report& finished) {
   validator_core& shared = core();
   symbolize_report(finished);
@@ -70,7 +66,7 @@ void deliver(report& finished) {
     }
   }
   if (echo) {
-    std::lock_guard guard(output_lock);
+    std::lock_guard guard(shared.output_lock);
     print_report(finished);
   }
   if (finished.kind == report_kind::assertion_failed && shared.config.abort_on_assert) {

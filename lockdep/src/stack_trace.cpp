@@ -272,6 +272,13 @@ frame_cache& cached_frames() {
 
 }  // namespace
 
+void lock_symbol_cache_for_fork() {
+  cached_frames().mutex.lock();
+}
+void unlock_symbol_cache_after_fork() {
+  cached_frames().mutex.unlock();
+}
+
 stack_frame symbolize(std::uintptr_t address, bool is_return_address) {
   frame_cache& cache = cached_frames();
   auto& frames = cache.by_address[is_return_address ? 1 : 0];

@@ -65,6 +65,10 @@ class stack_store {
 stack_frame symbolize(std::uintptr_t address, bool is_return_address = true);
 stack_trace symbolize(std::span<const std::uintptr_t> addresses);
 
+// fork(): held across it (see lock_for_fork) so a child never inherits the cache's lock taken.
+void lock_symbol_cache_for_fork();
+void unlock_symbol_cache_after_fork();
+
 // The demangled form of a C++ symbol without its parameter list, return type or cv/ref
 // qualifiers: "_ZN7lockdep5mutex4lockEv" -> "lockdep::mutex::lock". Non-C++ names unchanged.
 std::string readable_function_name(const char* symbol);

@@ -16,6 +16,22 @@ void validator_core::rebuild(const options& configured) {
   reports_issued = 0;
 }
 
+void lock_for_fork() {
+  validator_core& shared = core();
+  shared.graph_lock.lock();
+  shared.listeners_lock.lock();
+  shared.output_lock.lock();
+  lock_symbol_cache_for_fork();
+}
+
+void unlock_after_fork() {
+  validator_core& shared = core();
+  unlock_symbol_cache_after_fork();
+  shared.output_lock.unlock();
+  shared.listeners_lock.unlock();
+  shared.graph_lock.unlock();
+}
+
 validator_core& create_core() {
   // Never destroyed: locks may be used from static destructors and thread exit.
   static validator_core* shared = new validator_core(current_options());

@@ -58,10 +58,20 @@ struct validator_core {
   // (leaf) lock.
   std::mutex listeners_lock;
   std::vector<report_listener*> listeners;
+  // Serializes printing so the lines of two reports never interleave. A leaf lock: nothing is
+  // acquired while it is held except the log sinks' own locks.
+  std::mutex output_lock;
 };
 
 inline std::atomic<validator_core*> created_core{nullptr};
 validator_core& create_core();
+
+// fork(): takes every lock of the validator (graph, listeners, output, symbol cache), so that no
+// thread is validating, delivering, printing or symbolizing when the child is made, and the
+// child inherits them all free. Call from a pthread_atfork prepare handler, then
+// unlock_after_fork() in both the parent and child handlers (the forking thread owns them).
+void lock_for_fork();
+void unlock_after_fork();
 
 // The shared state, created on first use. Inline: the fast path calls it on every acquisition.
 inline validator_core& core() {

@@ -211,6 +211,12 @@ TEST_CASE("preload: a child after fork can lock and exit", "[preload]") {
   CHECK(result.exit_status == 0);
 }
 
+TEST_CASE("preload: fork while another thread prints reports leaves a working child", "[preload]") {
+  run_result result = run("fork_while_reporting", "", "keep_going=1", 120);
+  CHECK(find_line(result.lines, "20 children reported and exited cleanly") < result.lines.size());
+  CHECK(result.exit_status == 66);  // reports were printed; the program itself exited 0
+}
+
 TEST_CASE("preload: concurrent init, nesting and destroy of short-lived locks", "[preload]") {
   run_result result = run("churn", "", "", 120);
   require_no_report(result);
