@@ -19,11 +19,10 @@ void before_fork() {
   ++inside_lockdep_depth;
   lock_callsite_keys_for_fork();
   locks().lock_all_for_fork();
-  detail::lock_for_fork();
+  // The validator's own locks are taken next, by its handler (registered before ours).
 }
 
 void release_after_fork() {
-  detail::unlock_after_fork();
   locks().unlock_all_after_fork();
   unlock_callsite_keys_after_fork();
 }
@@ -43,6 +42,9 @@ void after_fork_in_child() {
 }  // namespace
 
 void register_fork_handlers() {
+  // The validator's handlers first: prepare handlers run in reverse order, so ours take the
+  // tables before the validator's locks, the order in which the interposers nest them.
+  detail::register_fork_handlers_once();
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 }
 

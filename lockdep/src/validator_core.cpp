@@ -1,5 +1,9 @@
 #include "validator_core.hpp"
 
+#include <pthread.h>
+
+#include <mutex>
+
 namespace lockdep::detail {
 
 validator_core::validator_core(const options& configured) {
@@ -17,6 +21,8 @@ void validator_core::rebuild(const options& configured) {
 }
 
 void lock_for_fork() {
+  // core(), not a peek: if another thread is creating the validator right now, wait for it, or
+  // the child would inherit a half-done initialization.
   validator_core& shared = core();
   shared.graph_lock.lock();
   shared.listeners_lock.lock();
@@ -32,7 +38,16 @@ void unlock_after_fork() {
   shared.graph_lock.unlock();
 }
 
+void register_fork_handlers_once() {
+  static std::once_flag registered;
+  std::call_once(registered,
+                 [] { pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork); });
+}
+
 validator_core& create_core() {
+  // Registered before, not during, the initialization below: glibc holds its atfork lock while
+  // running prepare handlers, and ours may wait for this initialization to finish.
+  register_fork_handlers_once();
   // Never destroyed: locks may be used from static destructors and thread exit.
   static validator_core* shared = new validator_core(current_options());
   created_core.store(shared, std::memory_order_release);
