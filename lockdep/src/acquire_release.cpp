@@ -24,12 +24,11 @@ namespace {
 
 [[gnu::always_inline]] inline void push(validator_core& shared, thread_lock_state& state,
                                         lock_map& map, class_index lock_class,
-                                        const acquire_request& request, const void* ip) {
+                                        acquire_request request, const void* ip) {
   if (state.depth >= state.max_depth) [[unlikely]] {
     report_depth_overflow(state, map, lock_class, request.access, ip);
     return;
   }
-  mark_usage(shared.classes->at(lock_class), request.access);
 
   held_lock& next = state.held[state.depth];
   next = {state.chain_key,
@@ -43,9 +42,13 @@ namespace {
   std::uint64_t chain_key =
       iterate_chain_key(state.chain_key, held_lock_id(lock_class, request.access));
   // Trylocks and unchecked locks record no dependency into themselves, so they have no chain
-  // to validate (the kernel's validate_chain does the same).
-  if (request.check && !request.trylock && !shared.chains->contains(chain_key)) [[unlikely]] {
-    validate_new_chain(state, next, chain_key);
+  // to validate (the kernel's validate_chain does the same). A cached chain needs no usage
+  // marking either: its key includes this class's access, so the first acquisition that
+  // recorded it marked the usage.
+  bool chained = request.check && !request.trylock;
+  if (!chained || !shared.chains->contains(chain_key)) [[unlikely]] {
+    mark_usage(shared.classes->at(lock_class), request.access);
+    if (chained) validate_new_chain(state, next, chain_key);
   }
   state.chain_key = chain_key;
   ++state.depth;
@@ -54,13 +57,13 @@ namespace {
 }  // namespace
 
 void push_held_lock(thread_lock_state& state, lock_map& map, class_index lock_class,
-                    const acquire_request& request, const void* ip) {
+                    acquire_request request, const void* ip) {
   push(core(), state, map, lock_class, request, ip);
 }
 
 }  // namespace detail
 
-void lock_acquire(lock_map& map, const acquire_request& request, const void* ip) {
+void lock_acquire(lock_map& map, acquire_request request, const void* ip) {
   using namespace detail;
   if (!validation_on.load(std::memory_order_relaxed)) return;
   thread_lock_state& state = this_thread_state();

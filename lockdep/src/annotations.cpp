@@ -182,10 +182,10 @@ std::size_t report_count() {
 }
 
 validation_off_scope::validation_off_scope() {
-  ++detail::this_thread_state().off;
+  ++detail::this_thread_state().suppressed;
 }
 validation_off_scope::~validation_off_scope() {
-  --detail::this_thread_state().off;
+  --detail::this_thread_state().suppressed;
 }
 
 void lock_map::acquire(unsigned subclass) {

@@ -18,6 +18,7 @@ struct thread_exit_check {
     thread_lock_state& state = current_thread_lock_state;
     check_no_locks_held();
     state.exiting = true;
+    ++state.suppressed;
     delete[] state.held;
     state.held = nullptr;
     delete state.held_before_reset;

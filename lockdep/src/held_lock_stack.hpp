@@ -30,17 +30,19 @@ struct held_lock {
 struct thread_lock_state {
   std::uint64_t chain_key = initial_chain_key;
   std::uint32_t depth = 0;
-  std::uint32_t max_depth = 0;   // the depth limit; 0 until `held` is allocated
-  std::uint32_t busy = 0;        // inside the validator: instrumented calls are ignored
-  std::uint32_t off = 0;         // validation_off_scope nesting
-  bool exiting = false;          // thread-exit check done; ignore everything after it
+  std::uint32_t max_depth = 0;  // the depth limit; 0 until `held` is allocated
+  // Nonzero while this thread's lock calls are to be ignored: inside the validator (busy_scope),
+  // inside validation_off_scope, or after the thread-exit check. One word, so the fast path
+  // tests one thing.
+  std::uint32_t suppressed = 0;
+  bool exiting = false;          // thread-exit check done (also counted in `suppressed`)
   std::uint64_t generation = 0;  // the validator generation this state belongs to
   held_lock* held = nullptr;
   // Locks the thread held when a testing reset forgot everything: releasing one of them is
   // not an imbalance. Allocated only when there are some.
   std::vector<const lock_map*>* held_before_reset = nullptr;
 
-  bool ignored() const { return busy != 0 || off != 0 || exiting; }
+  bool ignored() const { return suppressed != 0; }
 };
 
 // Zero-initialized and trivially destructible, so access needs no TLS wrapper call.
@@ -72,8 +74,8 @@ inline bool prepare_thread_state(thread_lock_state& state) {
 // Marks the thread as inside the validator for the scope's lifetime.
 class busy_scope {
  public:
-  explicit busy_scope(thread_lock_state& state) : state_(state) { ++state_.busy; }
-  ~busy_scope() { --state_.busy; }
+  explicit busy_scope(thread_lock_state& state) : state_(state) { ++state_.suppressed; }
+  ~busy_scope() { --state_.suppressed; }
   busy_scope(const busy_scope&) = delete;
   busy_scope& operator=(const busy_scope&) = delete;
 

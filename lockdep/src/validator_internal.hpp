@@ -45,7 +45,7 @@ namespace lockdep::detail {
 
 // Pushes a lock the thread is acquiring, validating its chain if it is new.
 void push_held_lock(thread_lock_state& state, lock_map& map, class_index lock_class,
-                    const acquire_request& request, const void* ip);
+                    acquire_request request, const void* ip);
 
 // Slow path for a chain not in the cache: records it, checks recursion and adds dependencies
 // (each checked for cycles). `next` is state.held[state.depth], not yet counted in depth.

@@ -74,7 +74,7 @@ struct acquire_request {
 };
 enum class held_state { not_held, held, unknown };
 
-inline void lock_acquire(lock_map&, const acquire_request&, const void*) {}
+inline void lock_acquire(lock_map&, acquire_request, const void*) {}
 inline bool lock_release(lock_map&, const void*) {
   return true;
 }

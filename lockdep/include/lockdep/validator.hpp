@@ -40,7 +40,7 @@ struct acquire_request {
 // Validates acquiring `map` with the current thread's held locks, then records it as held.
 // Call BEFORE blocking on the real lock (trylocks: after they succeed), so a deadlock is
 // reported before it happens.
-void lock_acquire(lock_map& map, const acquire_request& request, const void* ip);
+void lock_acquire(lock_map& map, acquire_request request, const void* ip);
 // Records `map` as released; a lock the thread does not hold gives a bad unlock balance report.
 // Returns false in that case (the caller should not unlock the real lock).
 bool lock_release(lock_map& map, const void* ip);
