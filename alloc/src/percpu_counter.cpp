@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "lockdep/mm/percpu.hpp"
-#include "rseq_percpu.hpp"
+#include "lockdep/mm/rseq_percpu.hpp"
 
 namespace lockdep::mm {
 namespace {
@@ -17,18 +17,11 @@ std::atomic_ref<std::int32_t> slot_of(percpu_counter* fbc, int cpu) {
 
 }  // namespace
 
-namespace {
-// Computed on first use (the CPU count needs the allocator), then a plain load.
-std::atomic<int> batch_size{0};
-}  // namespace
-
-int percpu_counter_batch() {
-  int value = batch_size.load(std::memory_order_relaxed);
-  if (value == 0) [[unlikely]] {
-    value = std::max(32, 2 * num_possible_cpus());
-    batch_size.store(value, std::memory_order_relaxed);
-  }
-  return value;
+int detail::compute_percpu_counter_batch() {
+  // Computed on first use (the CPU count needs the allocator), then read inline.
+  int batch = std::max(32, 2 * num_possible_cpus());
+  detail::percpu_counter_batch_size.store(batch, std::memory_order_relaxed);
+  return batch;
 }
 
 extern "C" [[gnu::noinline]] int __percpu_counter_init(percpu_counter* fbc, std::int64_t amount,
@@ -77,7 +70,8 @@ bool add_batch_rseq(percpu_counter* fbc, std::int64_t amount, std::int32_t batch
 
 }  // namespace
 
-void percpu_counter_add_batch(percpu_counter* fbc, std::int64_t amount, std::int32_t batch) {
+void detail::percpu_counter_add_batch_slow(percpu_counter* fbc, std::int64_t amount,
+                                           std::int32_t batch) {
   if (add_batch_rseq(fbc, amount, batch)) return;
   // Without rseq a CPU number may be stale by the time it is used: atomic operations keep two
   // threads meeting on one slot correct.

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "rseq_percpu.hpp"
+#include "lockdep/mm/rseq_percpu.hpp"
 
 using namespace lockdep::mm;
 

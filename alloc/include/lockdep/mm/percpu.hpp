@@ -74,8 +74,9 @@ T* alloc_percpu() {
 }
 
 namespace detail {
-// Set once when the allocator starts; read on every per_cpu_ptr(), so kept out of any guard.
-struct pcpu_geometry {
+// Set once when the allocator starts; read on every per_cpu_ptr(), so kept out of any guard
+// and on a cache line of its own.
+struct alignas(64) pcpu_geometry {
   std::atomic<int> nr_units{0};
   std::atomic<std::size_t> unit_size{0};
 };

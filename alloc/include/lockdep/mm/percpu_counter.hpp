@@ -16,6 +16,8 @@
 
 #include "lockdep/lock_class_key.hpp"
 #include "lockdep/mm/gfp.hpp"
+#include "lockdep/mm/percpu.hpp"
+#include "lockdep/mm/rseq_percpu.hpp"
 #include "lockdep/spinlock.hpp"
 
 namespace lockdep::mm {
@@ -32,8 +34,18 @@ struct percpu_counter {
   std::atomic<std::int64_t> count{0};
 };
 
+namespace detail {
+// Read by every add: on a cache line of its own, so writes nearby never evict it.
+alignas(64) inline std::atomic<int> percpu_counter_batch_size{0};
+int compute_percpu_counter_batch();
+void percpu_counter_add_batch_slow(percpu_counter* fbc, std::int64_t amount, std::int32_t batch);
+}  // namespace detail
+
 // max(32, 2 * CPUs), as the kernel computes it.
-int percpu_counter_batch();
+inline int percpu_counter_batch() {
+  int batch = detail::percpu_counter_batch_size.load(std::memory_order_relaxed);
+  return batch != 0 ? batch : detail::compute_percpu_counter_batch();
+}
 
 extern "C" {
 // Allocates the per-CPU deltas with alloc_percpu_gfp(s32, gfp): 0, or -ENOMEM.
@@ -46,7 +58,22 @@ int __percpu_counter_init(percpu_counter* fbc, std::int64_t amount, gfp_t gfp);
 }
 void percpu_counter_destroy(percpu_counter* fbc);
 void percpu_counter_set(percpu_counter* fbc, std::int64_t amount);
-void percpu_counter_add_batch(percpu_counter* fbc, std::int64_t amount, std::int32_t batch);
+// The kernel's this_cpu_add() path, inline: with rseq, one unlocked add to the current CPU's
+// slot, restarted if the thread is preempted or migrated; folds and the fallback without rseq
+// go out of line.
+inline void percpu_counter_add_batch(percpu_counter* fbc, std::int64_t amount, std::int32_t batch) {
+  int cpu = rseq::current_cpu();
+  if (cpu >= 0 && cpu < num_possible_cpus()) [[likely]] {
+    std::int32_t* slot = per_cpu_ptr(fbc->counters, cpu);
+    std::int64_t local =
+        std::atomic_ref<std::int32_t>(*slot).load(std::memory_order_relaxed) + amount;
+    if (local < batch && local > -batch &&
+        rseq::add_on_cpu(slot, static_cast<std::int32_t>(amount), cpu)) {
+      return;
+    }
+  }
+  detail::percpu_counter_add_batch_slow(fbc, amount, batch);
+}
 inline void percpu_counter_add(percpu_counter* fbc, std::int64_t amount) {
   percpu_counter_add_batch(fbc, amount, percpu_counter_batch());
 }
