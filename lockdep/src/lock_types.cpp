@@ -23,6 +23,22 @@ acquire_request trylock(unsigned subclass, lock_access access = lock_access::exc
 
 }  // namespace
 
+mutex::~mutex() {
+  check_no_locks_freed(this, sizeof(*this));
+}
+recursive_mutex::~recursive_mutex() {
+  check_no_locks_freed(this, sizeof(*this));
+}
+timed_mutex::~timed_mutex() {
+  check_no_locks_freed(this, sizeof(*this));
+}
+shared_mutex::~shared_mutex() {
+  check_no_locks_freed(this, sizeof(*this));
+}
+spinlock::~spinlock() {
+  check_no_locks_freed(this, sizeof(*this));
+}
+
 void mutex::lock() {
   lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   real_.lock();

@@ -29,8 +29,11 @@ TEST_CASE("destroying a held lock is reported as held lock freed", "[reports]") 
   CHECK(found.holding.class_name == "doomed");
   CHECK(found.freed_from <= found.holding.instance);
   CHECK(found.holding.instance < found.freed_to);
+  // The whole object, as the kernel reports the freed range, not only its lock map.
+  CHECK(found.freed_from == address);
+  CHECK(static_cast<const char*>(found.freed_to) - static_cast<const char*>(found.freed_from) ==
+        static_cast<std::ptrdiff_t>(sizeof(lockdep::mutex)));
   CHECK(found.kernel_text().find("with a lock still held there!") != std::string::npos);
-  (void)address;
   // The freed lock was dropped from the held stack: nothing else is reported.
   CHECK(lockdep::lock_held_state(lockdep::lock_map{"probe"}) != lockdep::held_state::held);
 }

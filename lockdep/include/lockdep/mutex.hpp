@@ -31,6 +31,8 @@ class LOCKDEP_CAPABILITY("mutex") mutex : public instrumented_lock {
   constexpr mutex(lockdep::source_location where = lockdep::source_location::current())
       : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
+  // Reports (held lock freed) if the calling thread holds it, with the whole object's range.
+  ~mutex();
   using native_handle_type = std::mutex::native_handle_type;
 
   void lock() LOCKDEP_ACQUIRE();
@@ -56,6 +58,8 @@ class LOCKDEP_CAPABILITY("mutex") recursive_mutex : public instrumented_lock {
   recursive_mutex(lockdep::source_location where = lockdep::source_location::current())
       : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
+  // Reports (held lock freed) if the calling thread holds it, with the whole object's range.
+  ~recursive_mutex();
 
   void lock() LOCKDEP_ACQUIRE();
   bool try_lock() LOCKDEP_TRY_ACQUIRE(true);
@@ -78,6 +82,8 @@ class LOCKDEP_CAPABILITY("mutex") timed_mutex : public instrumented_lock {
   timed_mutex(lockdep::source_location where = lockdep::source_location::current())
       : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
+  // Reports (held lock freed) if the calling thread holds it, with the whole object's range.
+  ~timed_mutex();
 
   void lock() LOCKDEP_ACQUIRE();
   bool try_lock() LOCKDEP_TRY_ACQUIRE(true);

@@ -32,6 +32,8 @@ class LOCKDEP_CAPABILITY("mutex") shared_mutex : public instrumented_lock {
   shared_mutex(lockdep::source_location where = lockdep::source_location::current())
       : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
+  // Reports (held lock freed) if the calling thread holds it, with the whole object's range.
+  ~shared_mutex();
 
   void lock() LOCKDEP_ACQUIRE();
   void lock_nested(unsigned subclass) LOCKDEP_ACQUIRE();

@@ -21,6 +21,8 @@ class LOCKDEP_CAPABILITY("mutex") spinlock : public instrumented_lock {
   constexpr spinlock(lockdep::source_location where = lockdep::source_location::current())
       : instrumented_lock(where) {}
   using instrumented_lock::instrumented_lock;
+  // Reports (held lock freed) if the calling thread holds it, with the whole object's range.
+  ~spinlock();
 
   void lock() LOCKDEP_ACQUIRE();
   void lock_nested(unsigned subclass) LOCKDEP_ACQUIRE();
