@@ -1,26 +1,18 @@
-// The hot path: lock_acquire and lock_release for chains seen before. Everything here reads
-// thread-local state, the lock's class cache and the lock-free chain cache; anything new falls
-// through to the slow paths in chain_validation.cpp and class_lookup.cpp.
+// lock_acquire and lock_release: the fast path (fast_path.hpp) first, then the full path, which
+// handles everything from the start: first use of a thread, class lookup and registration,
+// trylocks and unchecked locks, new chains (the slow paths in chain_validation.cpp and
+// class_lookup.cpp), out-of-order releases and bad unlocks. The full path still takes no lock
+// for a known chain.
 #include <atomic>
 
 #include "chain_key.hpp"
+#include "fast_path.hpp"
 #include "validator_core.hpp"
 #include "validator_internal.hpp"
 
 namespace lockdep {
 namespace detail {
 namespace {
-
-// The class cached in the map, if it is still the map's class (a reset or a forgotten key may
-// have reused the slot); no_class otherwise.
-[[gnu::always_inline]] inline class_index cached_class_of(validator_core& shared,
-                                                          const lock_map& map, unsigned subclass) {
-  class_index cached = lock_map_access::cached_class(map, subclass).load(std::memory_order_acquire);
-  if (cached == no_class || cached > shared.classes->capacity()) return no_class;
-  const void* identity = class_registry::identity_of(map.class_identity(), subclass);
-  return shared.classes->at(cached).key.load(std::memory_order_acquire) == identity ? cached
-                                                                                    : no_class;
-}
 
 [[gnu::always_inline]] inline void push(validator_core& shared, thread_lock_state& state,
                                         lock_map& map, class_index lock_class,
@@ -61,11 +53,8 @@ void push_held_lock(thread_lock_state& state, lock_map& map, class_index lock_cl
   push(core(), state, map, lock_class, request, ip);
 }
 
-}  // namespace detail
-
-void lock_acquire(lock_map& map, acquire_request request, const void* ip) {
-  using namespace detail;
-  if (!validation_on.load(std::memory_order_relaxed)) return;
+void lock_acquire_full(lock_map& map, acquire_request request, const void* ip) {
+  if (!validation_is_on()) return;
   thread_lock_state& state = this_thread_state();
   if (state.ignored() || !prepare_thread_state(state)) [[unlikely]]
     return;
@@ -74,7 +63,7 @@ void lock_acquire(lock_map& map, acquire_request request, const void* ip) {
     return;
   }
   validator_core& shared = core();
-  class_index lock_class = cached_class_of(shared, map, request.subclass);
+  class_index lock_class = cached_class_of(map, request.subclass);
   if (lock_class == no_class) [[unlikely]] {
     lock_class = class_of(state, map, request.subclass, ip);
     if (lock_class == no_class) return;
@@ -82,9 +71,8 @@ void lock_acquire(lock_map& map, acquire_request request, const void* ip) {
   push(shared, state, map, lock_class, request, ip);
 }
 
-bool lock_release(lock_map& map, const void* ip) {
-  using namespace detail;
-  if (!validation_on.load(std::memory_order_relaxed)) return true;
+bool lock_release_full(lock_map& map, const void* ip) {
+  if (!validation_is_on()) return true;
   thread_lock_state& state = this_thread_state();
   if (state.ignored()) return true;
   if (!prepare_thread_state(state)) [[unlikely]]
@@ -104,6 +92,16 @@ bool lock_release(lock_map& map, const void* ip) {
   if (forget_held_before_reset(state, map)) return true;
   report_bad_unlock(state, map, ip);
   return false;
+}
+
+}  // namespace detail
+
+void lock_acquire(lock_map& map, acquire_request request, const void* ip) {
+  detail::acquire_lock(map, request, ip);
+}
+
+bool lock_release(lock_map& map, const void* ip) {
+  return detail::release_lock(map, ip);
 }
 
 }  // namespace lockdep

@@ -14,7 +14,7 @@ using detail::thread_lock_state;
 
 // The current thread's state if the validator can answer questions about it, else nullptr.
 thread_lock_state* answering_state() {
-  if (!detail::validation_on.load(std::memory_order_relaxed)) return nullptr;
+  if (!detail::validation_is_on()) return nullptr;
   thread_lock_state& state = detail::this_thread_state();
   if (state.ignored() || !detail::prepare_thread_state(state)) return nullptr;
   return &state;
@@ -142,7 +142,7 @@ void check_no_locks_held() {
   if (state == nullptr || state->depth == 0) return;
   detail::busy_scope busy(*state);
   detail::graph_section section;
-  if (!detail::validation_on.load(std::memory_order_relaxed)) return;
+  if (!detail::validation_is_on()) return;
   // The trace starts at the exit check's caller (the thread-exit hook), not inside the validator.
   detail::issue(detail::start_report(report_kind::locks_held_at_exit, *state, LOCKDEP_RET_IP));
 }
@@ -173,7 +173,7 @@ void report_warning(const std::string& message, const void* ip, lockdep::source_
 }
 
 bool validation_enabled() {
-  return detail::validation_on.load(std::memory_order_relaxed);
+  return detail::validation_is_on();
 }
 
 std::size_t report_count() {

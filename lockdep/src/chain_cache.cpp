@@ -31,7 +31,7 @@ chain_cache::insert_result chain_cache::insert(std::uint64_t key, std::vector<cl
   ++live_chains_;
 
   std::uint64_t stored = stored_form(key);
-  std::size_t slot = slot_of(stored);
+  std::size_t slot = slot_of(stored, mask_);
   while (true) {
     std::uint64_t present = slots_[slot].load(std::memory_order_relaxed);
     if (present == empty_slot || present == tombstone) break;
@@ -46,7 +46,7 @@ void chain_cache::remove(std::uint32_t id) {
   chain& doomed = records_[id - 1];
   if (doomed.key == 0 && doomed.classes.empty()) return;
   std::uint64_t stored = stored_form(doomed.key);
-  std::size_t slot = slot_of(stored);
+  std::size_t slot = slot_of(stored, mask_);
   for (std::size_t probes = 0; probes <= mask_; ++probes, slot = (slot + 1) & mask_) {
     std::uint64_t present = slots_[slot].load(std::memory_order_relaxed);
     if (present == empty_slot) break;

@@ -36,17 +36,32 @@ class chain_cache {
   chain_cache& operator=(const chain_cache&) = delete;
 
   // Lock-free. Inline: every acquisition of a known chain ends here.
-  bool contains(std::uint64_t key) const {
+  bool contains(std::uint64_t key) const { return probe(slots_.get(), mask_, key); }
+  // contains() on a table given by its slots and mask, as the fast path finds them in
+  // fast_path_view.
+  static bool probe(const std::atomic<std::uint64_t>* slots, std::size_t mask, std::uint64_t key) {
     std::uint64_t stored = stored_form(key);
     // Bounded: after heavy churn tombstones may leave no empty slot to stop at.
-    std::size_t slot = slot_of(stored);
-    for (std::size_t probes = 0; probes <= mask_; ++probes, slot = (slot + 1) & mask_) {
-      std::uint64_t present = slots_[slot].load(std::memory_order_acquire);
+    std::size_t slot = slot_of(stored, mask);
+    for (std::size_t probes = 0; probes <= mask; ++probes, slot = (slot + 1) & mask) {
+      std::uint64_t present = slots[slot].load(std::memory_order_acquire);
       if (present == stored) return true;
       if (present == empty_slot) return false;
     }
     return false;
   }
+  // probe() looking at the key's first two slots only: most keys are found there (the table is
+  // at most half full), and without a probe counter the fast path fits in scratch registers.
+  // False may mean "further along": the full path then looks with probe().
+  static bool probe_near(const std::atomic<std::uint64_t>* slots, std::size_t mask,
+                         std::uint64_t key) {
+    std::uint64_t stored = stored_form(key);
+    std::size_t slot = slot_of(stored, mask);
+    return slots[slot].load(std::memory_order_acquire) == stored ||
+           slots[(slot + 1) & mask].load(std::memory_order_acquire) == stored;
+  }
+  const std::atomic<std::uint64_t>* slots() const { return slots_.get(); }
+  std::size_t mask() const { return mask_; }
 
   enum class insert_result { inserted, chains_full, hlocks_full };
   // Records a validated chain. Graph lock held; `key` must not be present.
@@ -67,9 +82,9 @@ class chain_cache {
   static constexpr std::uint64_t tombstone = 1;
   // Keys 0 and 1 are reserved for slot states; real keys are nudged away from them.
   static std::uint64_t stored_form(std::uint64_t key) { return key < 2 ? key + 2 : key; }
-  std::size_t slot_of(std::uint64_t stored) const {
+  static std::size_t slot_of(std::uint64_t stored, std::size_t mask) {
     // Chain keys are already well mixed; fold the high half in for small tables.
-    return static_cast<std::size_t>(stored ^ (stored >> 32)) & mask_;
+    return static_cast<std::size_t>(stored ^ (stored >> 32)) & mask;
   }
 
   std::size_t max_chains_;

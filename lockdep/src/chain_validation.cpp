@@ -148,7 +148,7 @@ void validate_new_chain(thread_lock_state& state, const held_lock& next, std::ui
   busy_scope busy(state);
   validator_core& shared = core();
   graph_section section;
-  if (!validation_on.load(std::memory_order_relaxed)) return;
+  if (!validation_is_on()) return;
   if (shared.chains->contains(chain_key)) return;  // validated by another thread meanwhile
   // Cached before it is checked, as in the kernel: a chain that was reported once is not
   // reported again when keep_going is set.
@@ -174,7 +174,7 @@ void rebuild_held_stack(thread_lock_state& state, std::uint32_t from, const held
 void report_bad_unlock(thread_lock_state& state, const lock_map& map, const void* ip) {
   busy_scope busy(state);
   graph_section section;
-  if (!validation_on.load(std::memory_order_relaxed)) return;
+  if (!validation_is_on()) return;
   report unbalanced = start_report(report_kind::bad_unlock_balance, state, ip);
   unbalanced.acquiring.instance = &map;
   // The kernel prints the lock map's name here, without class suffixes.
@@ -192,7 +192,7 @@ void report_depth_overflow(thread_lock_state& state, const lock_map& map, class_
                            lock_access access, const void* ip) {
   busy_scope busy(state);
   graph_section section;
-  if (!validation_on.load(std::memory_order_relaxed)) return;
+  if (!validation_is_on()) return;
   report overflow = start_report(report_kind::lock_depth_overflow, state, ip);
   overflow.acquiring = describe(map, lock_class, access, ip);
   overflow.limit_name = "MAX_LOCK_DEPTH";
@@ -200,7 +200,7 @@ void report_depth_overflow(thread_lock_state& state, const lock_map& map, class_
   overflow.limit_value = state.max_depth;
   overflow.depth = state.depth;
   issue(std::move(overflow));
-  validation_on.store(false, std::memory_order_relaxed);
+  turn_validation_off();
 }
 
 }  // namespace lockdep::detail

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "fast_path.hpp"
 #include "report_builder.hpp"
 #include "validator_core.hpp"
 #include "validator_internal.hpp"
@@ -32,7 +33,7 @@ class_index register_class(thread_lock_state& state, lock_map& map, unsigned sub
   busy_scope busy(state);
   validator_core& shared = core();
   graph_section section;
-  if (!validation_on.load(std::memory_order_relaxed)) return no_class;
+  if (!validation_is_on()) return no_class;
   const void* key = map.class_identity();
   class_index found = shared.classes->find(key, subclass);
   if (found == no_class) {
@@ -64,14 +65,8 @@ void forget_class(validator_core& shared, class_index doomed) {
 }  // namespace
 
 class_index class_of(thread_lock_state& state, lock_map& map, unsigned subclass, const void* ip) {
-  validator_core& shared = core();
-  class_index cached = lock_map_access::cached_class(map, subclass).load(std::memory_order_acquire);
-  if (cached != no_class && cached <= shared.classes->capacity() &&
-      shared.classes->at(cached).key.load(std::memory_order_acquire) ==
-          class_registry::identity_of(map.class_identity(), subclass)) {
-    return cached;
-  }
-  return register_class(state, map, subclass, ip);
+  class_index cached = cached_class_of(map, subclass);
+  return cached != no_class ? cached : register_class(state, map, subclass, ip);
 }
 
 void forget_classes(const void* identity) {
@@ -88,12 +83,12 @@ void forget_classes(const void* identity) {
 void report_invalid_subclass(thread_lock_state& state, unsigned subclass, const void* ip) {
   busy_scope busy(state);
   graph_section section;
-  if (!validation_on.load(std::memory_order_relaxed)) return;
+  if (!validation_is_on()) return;
   report invalid = start_report(report_kind::invalid_subclass, state, ip);
   invalid.subclass = subclass;
   issue(std::move(invalid));
   // The kernel turns itself off here whatever else is configured.
-  validation_on.store(false, std::memory_order_relaxed);
+  turn_validation_off();
 }
 
 }  // namespace lockdep::detail

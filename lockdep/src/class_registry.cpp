@@ -22,7 +22,9 @@ std::string lock_class::printable_name() const {
 }
 
 class_registry::class_registry(std::size_t max_classes)
-    : capacity_(max_classes), classes_(std::make_unique<lock_class[]>(max_classes + 1)) {}
+    : capacity_(max_classes),
+      classes_(std::make_unique<lock_class[]>(max_classes + 1)),
+      identities_(std::make_unique<std::atomic<const void*>[]>(max_classes + 1)) {}
 
 class_index class_registry::find(const void* key, unsigned subclass) const {
   auto found = by_identity_.find(identity_of(key, subclass));
@@ -61,16 +63,16 @@ class_index class_registry::create(const void* key, unsigned subclass, std::stri
   created.chains.clear();
   by_identity_.emplace(identity_of(key, subclass), index);
   // Publish last: the fast path treats a class whose identity matches as ready.
-  created.key.store(identity_of(key, subclass), std::memory_order_release);
+  identities_[index].store(identity_of(key, subclass), std::memory_order_release);
   return index;
 }
 
 void class_registry::destroy(class_index index) {
   lock_class& doomed = classes_[index];
-  by_identity_.erase(doomed.key.load(std::memory_order_relaxed));
+  by_identity_.erase(identity(index));
   auto versions = versions_.find(doomed.name);
   if (versions != versions_.end() && --versions->second.live == 0) versions_.erase(versions);
-  doomed.key.store(nullptr, std::memory_order_release);
+  identities_[index].store(nullptr, std::memory_order_release);
   doomed.after = {};
   doomed.before = {};
   doomed.chains = {};
@@ -81,7 +83,7 @@ std::vector<class_index> class_registry::all() const {
   std::vector<class_index> indices;
   indices.reserve(by_identity_.size());
   for (class_index index = 1; index < next_unused_; ++index) {
-    if (classes_[index].in_use()) indices.push_back(index);
+    if (in_use(index)) indices.push_back(index);
   }
   return indices;
 }

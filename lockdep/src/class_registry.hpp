@@ -1,11 +1,13 @@
 // The table of lock classes: lookup by (key, subclass), registration with the kernel's naming
 // rules (`#N` for a second key with an equal name), and forgetting a key's classes.
 //
-// Not thread-safe: the validator calls it under its graph lock, except `at()` which the fast
-// path may call without it (slots are never freed while a lock of theirs is in use).
+// Not thread-safe: the validator calls it under its graph lock, except `at()`, `identity()` and
+// the identity mirror, which the fast path reads without it (slots are never freed while a lock
+// of theirs is in use).
 // Not copyable or movable.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -34,6 +36,15 @@ class class_registry {
   static const void* identity_of(const void* key, unsigned subclass) {
     return static_cast<const char*>(key) + subclass;
   }
+  // The identity of the class in slot `index`; nullptr when the slot is free.
+  const void* identity(class_index index) const {
+    return identities_[index].load(std::memory_order_acquire);
+  }
+  bool in_use(class_index index) const { return identity(index) != nullptr; }
+  // Every slot's identity, densely, for the fast path's check of a lock's cached class (eight
+  // bytes per class instead of a whole lock_class line).
+  const std::atomic<const void*>* identities() const { return identities_.get(); }
+
   // Frees the slot. The caller has already removed the class's dependencies and chains.
   void destroy(class_index index);
 
@@ -52,6 +63,8 @@ class class_registry {
 
   std::size_t capacity_;
   std::unique_ptr<lock_class[]> classes_;  // [0] unused
+  // identities_[i] is class i's identity, published last when it is created.
+  std::unique_ptr<std::atomic<const void*>[]> identities_;
   std::vector<class_index> free_;
   class_index next_unused_ = 1;
   std::unordered_map<const void*, class_index> by_identity_;

@@ -7,7 +7,8 @@
 
 namespace lockdep::detail {
 
-constinit thread_local thread_lock_state current_thread_lock_state{};
+constinit thread_local thread_lock_state current_thread_lock_state
+    [[gnu::tls_model("initial-exec"), gnu::visibility("hidden")]]{};
 
 namespace {
 
@@ -19,6 +20,7 @@ struct thread_exit_check {
     check_no_locks_held();
     state.exiting = true;
     ++state.suppressed;
+    state.generation = 0;  // closes the fast path for good
     delete[] state.held;
     state.held = nullptr;
     delete state.held_before_reset;

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "chain_key.hpp"
+#include "fast_path_view.hpp"
 #include "lock_class.hpp"
 #include "lockdep/lock_map.hpp"
 #include "lockdep/report.hpp"
-#include "validator_switches.hpp"
 
 namespace lockdep::detail {
 
@@ -35,8 +35,10 @@ struct thread_lock_state {
   // inside validation_off_scope, or after the thread-exit check. One word, so the fast path
   // tests one thing.
   std::uint32_t suppressed = 0;
-  bool exiting = false;          // thread-exit check done (also counted in `suppressed`)
-  std::uint64_t generation = 0;  // the validator generation this state belongs to
+  bool exiting = false;  // thread-exit check done (also counted in `suppressed`)
+  // The validator generation this state belongs to; 0 before it is set up and after the thread
+  // exit check, so the fast path (which compares it with the epoch) stays closed then.
+  std::uint64_t generation = 0;
   held_lock* held = nullptr;
   // Locks the thread held when a testing reset forgot everything: releasing one of them is
   // not an imbalance. Allocated only when there are some.
@@ -45,8 +47,12 @@ struct thread_lock_state {
   bool ignored() const { return suppressed != 0; }
 };
 
-// Zero-initialized and trivially destructible, so access needs no TLS wrapper call.
-extern constinit thread_local thread_lock_state current_thread_lock_state;
+// Zero-initialized and trivially destructible, so access needs no TLS wrapper call. The
+// initial-exec model makes it one %fs-relative address even when the library is a shared
+// object (the LD_PRELOAD build) instead of a __tls_get_addr call per lock operation; the cost is
+// a few dozen bytes of the static TLS block, which a library loaded at startup always has.
+extern constinit thread_local thread_lock_state current_thread_lock_state
+    [[gnu::tls_model("initial-exec"), gnu::visibility("hidden")]];
 
 inline thread_lock_state& this_thread_state() {
   return current_thread_lock_state;

@@ -1,9 +1,9 @@
 // A lock class: the unit the validator reasons about. Every lock instance created with the same
 // key (and subclass) shares one, and so shares what was learnt about lock order.
 //
-// Fields read by the lock-free fast path are atomics (identity, usage); everything else is
-// owned by the graph lock. Not copyable or movable: classes live in a fixed table and are
-// referred to by index.
+// The field read by the lock-free fast path is atomic (usage); the identity lives in
+// class_registry's dense mirror; everything else is owned by the graph lock. Not copyable or
+// movable: classes live in a fixed table and are referred to by index.
 #pragma once
 
 #include <atomic>
@@ -60,7 +60,6 @@ enum usage_bits : std::uint32_t {
 std::string usage_string(std::uint32_t usage);
 
 struct lock_class {
-  std::atomic<const void*> key{nullptr};  // identity: key + subclass; nullptr when free
   std::atomic<std::uint32_t> usage{0};
   std::uint8_t subclass = 0;
   std::string name;                   // base name, without #N or /N
@@ -71,7 +70,6 @@ struct lock_class {
 
   // "&type->s_umount_key#43/1"
   std::string printable_name() const;
-  bool in_use() const { return key.load(std::memory_order_relaxed) != nullptr; }
 };
 
 // Records that the class was acquired this way. Lock-free; writes only the first time.

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "fast_path.hpp"
 #include "lockdep/mutex.hpp"
 #include "lockdep/shared_mutex.hpp"
 #include "lockdep/spinlock.hpp"
@@ -19,6 +20,13 @@ acquire_request blocking(unsigned subclass, lock_access access = lock_access::ex
 
 acquire_request trylock(unsigned subclass, lock_access access = lock_access::exclusive) {
   return {subclass, access, true, true};
+}
+
+// The full path for a blocking acquisition in the lock's default subclass. Takes only what the
+// caller has in hand anyway, so the caller's fast path keeps nothing live across the call and
+// saves no registers.
+[[gnu::noinline]] void acquire_default_full(lock_map& map, const void* ip) {
+  detail::lock_acquire_full(map, blocking(map.default_subclass()), ip);
 }
 
 }  // namespace
@@ -40,19 +48,21 @@ spinlock::~spinlock() {
 }
 
 void mutex::lock() {
-  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  const void* ip = LOCKDEP_RET_IP;
+  if (!detail::try_fast_acquire(map_, blocking(map_.default_subclass()), ip)) [[unlikely]]
+    acquire_default_full(map_, ip);
   real_.lock();
   owner_.take();
 }
 
 void mutex::lock_nested(unsigned subclass) {
-  lock_acquire(map_, blocking(subclass), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(subclass), LOCKDEP_RET_IP);
   real_.lock();
   owner_.take();
 }
 
 void mutex::lock_from(const void* ip) {
-  lock_acquire(map_, blocking(map_.default_subclass()), ip);
+  detail::acquire_lock(map_, blocking(map_.default_subclass()), ip);
   real_.lock();
   owner_.take();
 }
@@ -60,13 +70,13 @@ void mutex::lock_from(const void* ip) {
 bool mutex::try_lock() {
   if (!real_.try_lock()) return false;
   owner_.take();
-  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void mutex::unlock() {
   bool owned = owner_.release_by_caller();
-  lock_release(map_, LOCKDEP_RET_IP);
+  detail::release_lock(map_, LOCKDEP_RET_IP);
   if (owned) real_.unlock();
 }
 
@@ -76,7 +86,7 @@ void recursive_mutex::lock() {
     ++depth_;
     return;
   }
-  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   real_.lock();
   owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   depth_ = 1;
@@ -88,7 +98,7 @@ bool recursive_mutex::try_lock() {
     ++depth_;
     return true;
   }
-  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   depth_ = 1;
   return true;
@@ -96,18 +106,18 @@ bool recursive_mutex::try_lock() {
 
 void recursive_mutex::unlock() {
   if (!owned_by_caller()) {
-    lock_release(map_, LOCKDEP_RET_IP);  // not held by this thread: reported, not unlocked
+    detail::release_lock(map_, LOCKDEP_RET_IP);  // not held by this thread: reported, not unlocked
     return;
   }
   if (--depth_ == 0) {
     owner_.store(std::thread::id{}, std::memory_order_relaxed);
-    lock_release(map_, LOCKDEP_RET_IP);
+    detail::release_lock(map_, LOCKDEP_RET_IP);
   }
   real_.unlock();
 }
 
 void timed_mutex::lock() {
-  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   real_.lock();
   owner_.take();
 }
@@ -115,7 +125,7 @@ void timed_mutex::lock() {
 bool timed_mutex::try_lock() {
   if (!real_.try_lock()) return false;
   owner_.take();
-  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
@@ -123,24 +133,24 @@ bool timed_mutex::try_lock_until_steady(std::chrono::steady_clock::time_point de
   if (!real_.try_lock_until(deadline)) return false;
   owner_.take();
   // LOCKDEP_RET_IP here is try_lock_for/until, inlined into the caller.
-  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void timed_mutex::unlock() {
   bool owned = owner_.release_by_caller();
-  lock_release(map_, LOCKDEP_RET_IP);
+  detail::release_lock(map_, LOCKDEP_RET_IP);
   if (owned) real_.unlock();
 }
 
 void shared_mutex::lock() {
-  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   real_.lock();
   owner_.take();
 }
 
 void shared_mutex::lock_nested(unsigned subclass) {
-  lock_acquire(map_, blocking(subclass), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(subclass), LOCKDEP_RET_IP);
   real_.lock();
   owner_.take();
 }
@@ -148,51 +158,52 @@ void shared_mutex::lock_nested(unsigned subclass) {
 bool shared_mutex::try_lock() {
   if (!real_.try_lock()) return false;
   owner_.take();
-  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void shared_mutex::unlock() {
   bool owned = owner_.release_by_caller();
-  lock_release(map_, LOCKDEP_RET_IP);
+  detail::release_lock(map_, LOCKDEP_RET_IP);
   if (owned) real_.unlock();
 }
 
 void shared_mutex::lock_shared() {
-  lock_acquire(map_, blocking(map_.default_subclass(), lock_access::shared), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(map_.default_subclass(), lock_access::shared),
+                       LOCKDEP_RET_IP);
   real_.lock_shared();
 }
 
 void shared_mutex::lock_shared_nested(unsigned subclass) {
-  lock_acquire(map_, blocking(subclass, lock_access::shared), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(subclass, lock_access::shared), LOCKDEP_RET_IP);
   real_.lock_shared();
 }
 
 void shared_mutex::lock_from(const void* ip) {
-  lock_acquire(map_, blocking(map_.default_subclass()), ip);
+  detail::acquire_lock(map_, blocking(map_.default_subclass()), ip);
   real_.lock();
   owner_.take();
 }
 
 void shared_mutex::lock_shared_from(const void* ip) {
-  lock_acquire(map_, blocking(map_.default_subclass(), lock_access::shared), ip);
+  detail::acquire_lock(map_, blocking(map_.default_subclass(), lock_access::shared), ip);
   real_.lock_shared();
 }
 
 bool shared_mutex::try_lock_shared_from(const void* ip) {
   if (!real_.try_lock_shared()) return false;
-  lock_acquire(map_, trylock(map_.default_subclass(), lock_access::shared), ip);
+  detail::acquire_lock(map_, trylock(map_.default_subclass(), lock_access::shared), ip);
   return true;
 }
 
 bool shared_mutex::try_lock_shared() {
   if (!real_.try_lock_shared()) return false;
-  lock_acquire(map_, trylock(map_.default_subclass(), lock_access::shared), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, trylock(map_.default_subclass(), lock_access::shared), LOCKDEP_RET_IP);
   return true;
 }
 
 void shared_mutex::unlock_shared() {
-  if (lock_release(map_, LOCKDEP_RET_IP)) real_.unlock_shared();
+  if (detail::release_lock(map_, LOCKDEP_RET_IP)) real_.unlock_shared();
 }
 
 rwlock::rwlock(lockdep::source_location where) : instrumented_lock(where) {
@@ -219,7 +230,7 @@ void rwlock::initialize() {
 }
 
 void rwlock::lock() {
-  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   pthread_rwlock_wrlock(&real_);
   owner_.take();
 }
@@ -227,31 +238,31 @@ void rwlock::lock() {
 bool rwlock::try_lock() {
   if (pthread_rwlock_trywrlock(&real_) != 0) return false;
   owner_.take();
-  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void rwlock::unlock() {
   bool owned = owner_.release_by_caller();
-  lock_release(map_, LOCKDEP_RET_IP);
+  detail::release_lock(map_, LOCKDEP_RET_IP);
   if (owned) pthread_rwlock_unlock(&real_);
 }
 
 void rwlock::lock_shared() {
-  lock_acquire(map_, blocking(map_.default_subclass(), lock_access::shared_recursive),
-               LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(map_.default_subclass(), lock_access::shared_recursive),
+                       LOCKDEP_RET_IP);
   pthread_rwlock_rdlock(&real_);
 }
 
 bool rwlock::try_lock_shared() {
   if (pthread_rwlock_tryrdlock(&real_) != 0) return false;
-  lock_acquire(map_, trylock(map_.default_subclass(), lock_access::shared_recursive),
-               LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, trylock(map_.default_subclass(), lock_access::shared_recursive),
+                       LOCKDEP_RET_IP);
   return true;
 }
 
 void rwlock::unlock_shared() {
-  if (lock_release(map_, LOCKDEP_RET_IP)) pthread_rwlock_unlock(&real_);
+  if (detail::release_lock(map_, LOCKDEP_RET_IP)) pthread_rwlock_unlock(&real_);
 }
 
 void spinlock::spin_until_acquired() {
@@ -268,19 +279,19 @@ void spinlock::spin_until_acquired() {
 }
 
 void spinlock::lock() {
-  lock_acquire(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
   spin_until_acquired();
   owner_.take();
 }
 
 void spinlock::lock_nested(unsigned subclass) {
-  lock_acquire(map_, blocking(subclass), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, blocking(subclass), LOCKDEP_RET_IP);
   spin_until_acquired();
   owner_.take();
 }
 
 void spinlock::lock_from(const void* ip) {
-  lock_acquire(map_, blocking(map_.default_subclass()), ip);
+  detail::acquire_lock(map_, blocking(map_.default_subclass()), ip);
   spin_until_acquired();
   owner_.take();
 }
@@ -291,13 +302,13 @@ bool spinlock::try_lock() {
     return false;
   }
   owner_.take();
-  lock_acquire(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
+  detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void spinlock::unlock() {
   bool owned = owner_.release_by_caller();
-  lock_release(map_, LOCKDEP_RET_IP);
+  detail::release_lock(map_, LOCKDEP_RET_IP);
   if (owned) locked_.store(false, std::memory_order_release);
 }
 

@@ -145,8 +145,7 @@ lock_description describe(const lock_map& map, class_index lock_class, lock_acce
   const class_registry& classes = *core().classes;
   lock_description described;
   described.instance = &map;
-  if (lock_class != no_class && lock_class <= classes.capacity() &&
-      classes.at(lock_class).in_use()) {
+  if (lock_class != no_class && lock_class <= classes.capacity() && classes.in_use(lock_class)) {
     described.class_name = classes.at(lock_class).printable_name();
     described.usage = usage_string(classes.at(lock_class).usage.load(std::memory_order_relaxed));
   } else {
@@ -189,7 +188,7 @@ void issue(report&& finished) {
   bool is_warn =
       finished.kind == report_kind::assertion_failed || finished.kind == report_kind::warning;
   bool turns_off = !shared.config.keep_going && !is_warn;
-  if (turns_off) validation_on.store(false, std::memory_order_relaxed);
+  if (turns_off) turn_validation_off();
   undelivered.push_back(std::move(finished));
 }
 
@@ -200,7 +199,7 @@ void issue_capacity_report(const thread_lock_state& state, const char* limit_nam
   full.limit_option = option_name;
   full.limit_value = limit;
   issue(std::move(full));
-  validation_on.store(false, std::memory_order_relaxed);
+  turn_validation_off();
 }
 
 }  // namespace lockdep::detail

@@ -30,8 +30,9 @@ void reset(const options& configured) {
   {
     std::lock_guard guard(shared.graph_lock);
     shared.rebuild(configured);
-    detail::validator_generation.fetch_add(1, std::memory_order_acq_rel);
-    detail::validation_on.store(true, std::memory_order_release);
+    std::uint64_t generation =
+        detail::validator_generation.fetch_add(1, std::memory_order_acq_rel) + 1;
+    detail::fast_view.epoch.store(generation, std::memory_order_release);
   }
 }
 

@@ -18,6 +18,11 @@ void validator_core::rebuild(const options& configured) {
   stacks = std::make_unique<stack_store>(config.max_stack_entries);
   reported_ids.clear();
   reports_issued = 0;
+  fast_view.class_identities.store(classes->identities(), std::memory_order_release);
+  fast_view.class_limit.store(static_cast<std::uint32_t>(classes->capacity()),
+                              std::memory_order_release);
+  fast_view.chain_slots.store(chains->slots(), std::memory_order_release);
+  fast_view.chain_mask.store(chains->mask(), std::memory_order_release);
 }
 
 void lock_for_fork() {

@@ -16,10 +16,10 @@
 #include "chain_cache.hpp"
 #include "class_registry.hpp"
 #include "dependency_graph.hpp"
+#include "fast_path_view.hpp"
 #include "lockdep/options.hpp"
 #include "lockdep/report.hpp"
 #include "stack_trace.hpp"
-#include "validator_switches.hpp"
 
 namespace lockdep::detail {
 
