@@ -1,16 +1,72 @@
 #include "chain_cache.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace lockdep::detail {
 
+namespace {
+
+// Small enough to stay in the nearest caches; the table doubles from here as chains are added.
+constexpr std::size_t initial_slot_count = 1024;
+
+std::unique_ptr<std::atomic<std::uint64_t>[]> empty_table(std::size_t slot_count) {
+  auto slots = std::make_unique<std::atomic<std::uint64_t>[]>(slot_count);
+  for (std::size_t i = 0; i < slot_count; ++i) slots[i].store(0, std::memory_order_relaxed);
+  return slots;
+}
+
+}  // namespace
+
 chain_cache::chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks)
-    : max_chains_(max_chains), max_chain_hlocks_(max_chain_hlocks) {
-  // At most half full, so probes stay short even with tombstones.
-  std::size_t slots = std::bit_ceil(std::max<std::size_t>(2 * max_chains, 64));
-  mask_ = slots - 1;
-  slots_ = std::make_unique<std::atomic<std::uint64_t>[]>(slots);
-  for (std::size_t i = 0; i < slots; ++i) slots_[i].store(empty_slot, std::memory_order_relaxed);
+    : max_chains_(max_chains),
+      max_chain_hlocks_(max_chain_hlocks),
+      // At most half full at the largest, so probes stay short even with tombstones.
+      max_slot_count_(std::bit_ceil(std::max<std::size_t>(2 * max_chains, 64))),
+      slot_count_(std::min(max_slot_count_, initial_slot_count)) {
+  tables_.push_back(empty_table(slot_count_));
+  slots_.store(tables_.back().get(), std::memory_order_relaxed);
+  mask_.store(slot_count_ - 1, std::memory_order_relaxed);
+}
+
+bool chain_cache::probe(const std::atomic<std::uint64_t>* slots, std::size_t mask,
+                        std::uint64_t key) {
+  std::uint64_t stored = stored_form(key);
+  // Bounded: after heavy churn tombstones may leave no empty slot to stop at.
+  std::size_t slot = slot_of(stored, mask);
+  for (std::size_t probes = 0; probes <= mask; ++probes, slot = (slot + 1) & mask) {
+    std::uint64_t present = slots[slot].load(std::memory_order_acquire);
+    if (present == stored) return true;
+    if (present == empty_slot) return false;
+  }
+  return false;
+}
+
+void chain_cache::rehash(std::size_t slot_count) {
+  std::unique_ptr<std::atomic<std::uint64_t>[]> fresh = empty_table(slot_count);
+  std::size_t mask = slot_count - 1;
+  for (const chain& live : records_) {
+    if (live.classes.empty()) continue;
+    std::uint64_t stored = stored_form(live.key);
+    std::size_t slot = slot_of(stored, mask);
+    while (fresh[slot].load(std::memory_order_relaxed) != empty_slot) slot = (slot + 1) & mask;
+    fresh[slot].store(stored, std::memory_order_relaxed);
+  }
+  // Slots before mask: see the protocol in the header.
+  slots_.store(fresh.get(), std::memory_order_release);
+  mask_.store(mask, std::memory_order_release);
+  slot_count_ = slot_count;
+  tombstones_ = 0;
+  tables_.push_back(std::move(fresh));
+}
+
+void chain_cache::reserve_one() {
+  if ((live_chains_ + tombstones_ + 1) * 2 <= slot_count_) return;
+  std::size_t wanted = slot_count_;
+  while ((live_chains_ + 1) * 4 > wanted && wanted < max_slot_count_) wanted *= 2;
+  // At the largest size, tombstones are cleared only once they are a quarter of the table, so
+  // churn near the limit does not rehash on every insert.
+  if (wanted > slot_count_ || tombstones_ * 4 > slot_count_) rehash(wanted);
 }
 
 chain_cache::insert_result chain_cache::insert(std::uint64_t key, std::vector<class_index> classes,
@@ -26,18 +82,25 @@ chain_cache::insert_result chain_cache::insert(std::uint64_t key, std::vector<cl
     records_.emplace_back();
     record_id = static_cast<std::uint32_t>(records_.size());
   }
+  reserve_one();
   hlocks_used_ += classes.size();
   records_[record_id - 1] = {key, std::move(classes)};
   ++live_chains_;
 
+  std::atomic<std::uint64_t>* slots = slots_.load(std::memory_order_relaxed);
+  std::size_t mask = slot_count_ - 1;
   std::uint64_t stored = stored_form(key);
-  std::size_t slot = slot_of(stored, mask_);
+  std::size_t slot = slot_of(stored, mask);
   while (true) {
-    std::uint64_t present = slots_[slot].load(std::memory_order_relaxed);
-    if (present == empty_slot || present == tombstone) break;
-    slot = (slot + 1) & mask_;
+    std::uint64_t present = slots[slot].load(std::memory_order_relaxed);
+    if (present == empty_slot) break;
+    if (present == tombstone) {
+      --tombstones_;
+      break;
+    }
+    slot = (slot + 1) & mask;
   }
-  slots_[slot].store(stored, std::memory_order_release);
+  slots[slot].store(stored, std::memory_order_release);
   *id = record_id;
   return insert_result::inserted;
 }
@@ -45,13 +108,16 @@ chain_cache::insert_result chain_cache::insert(std::uint64_t key, std::vector<cl
 void chain_cache::remove(std::uint32_t id) {
   chain& doomed = records_[id - 1];
   if (doomed.key == 0 && doomed.classes.empty()) return;
+  std::atomic<std::uint64_t>* slots = slots_.load(std::memory_order_relaxed);
+  std::size_t mask = slot_count_ - 1;
   std::uint64_t stored = stored_form(doomed.key);
-  std::size_t slot = slot_of(stored, mask_);
-  for (std::size_t probes = 0; probes <= mask_; ++probes, slot = (slot + 1) & mask_) {
-    std::uint64_t present = slots_[slot].load(std::memory_order_relaxed);
+  std::size_t slot = slot_of(stored, mask);
+  for (std::size_t probes = 0; probes <= mask; ++probes, slot = (slot + 1) & mask) {
+    std::uint64_t present = slots[slot].load(std::memory_order_relaxed);
     if (present == empty_slot) break;
     if (present == stored) {
-      slots_[slot].store(tombstone, std::memory_order_release);
+      slots[slot].store(tombstone, std::memory_order_release);
+      ++tombstones_;
       break;
     }
   }
@@ -65,14 +131,6 @@ const chain_cache::chain* chain_cache::record(std::uint32_t id) const {
   if (id == 0 || id > records_.size()) return nullptr;
   const chain& found = records_[id - 1];
   return found.classes.empty() ? nullptr : &found;
-}
-
-void chain_cache::clear() {
-  for (std::size_t i = 0; i <= mask_; ++i) slots_[i].store(empty_slot, std::memory_order_relaxed);
-  records_.clear();
-  free_records_.clear();
-  live_chains_ = 0;
-  hlocks_used_ = 0;
 }
 
 }  // namespace lockdep::detail

@@ -5,11 +5,17 @@
 //
 // Protocol: lookups are lock-free and may run on any thread at any time; inserts and removals
 // happen only under the graph lock (one writer). The table is open addressing over atomic
-// 64-bit keys. A writer publishes a key with a release store after the chain's record is
-// complete; a reader that sees it needs nothing else from the record, so relaxed loads suffice
-// for the membership test. Removal replaces the key with a tombstone, so probes continue past
-// it; inserts reuse tombstones. A reader racing with a removal may still see the old key, which
-// at worst skips validating a chain that was valid when it was checked.
+// 64-bit keys. It starts small and doubles as chains are added (up to twice max_chains slots),
+// so a program's working set of chains stays dense in the cache instead of scattered over the
+// largest table it could ever need. Growing publishes the new slots before the new mask, and
+// readers load the mask first: a reader that sees the new mask sees the new slots, and one that
+// pairs the old mask with the new slots stays in bounds (tables only grow) and at worst misses,
+// which sends it to the slow path. Old tables stay allocated until the cache is destroyed, since
+// a reader may still be probing one. A writer publishes a key with a release store after the
+// chain's record is complete; a reader that sees it needs nothing else from the record, so relaxed
+// loads suffice for the membership test. Removal replaces the key with a tombstone, so probes
+// continue past it; inserts reuse tombstones. A reader racing with a removal may still see the old
+// key, which at worst skips validating a chain that was valid when it was checked.
 //
 // Not copyable or movable.
 #pragma once
@@ -35,33 +41,23 @@ class chain_cache {
   chain_cache(const chain_cache&) = delete;
   chain_cache& operator=(const chain_cache&) = delete;
 
-  // Lock-free. Inline: every acquisition of a known chain ends here.
-  bool contains(std::uint64_t key) const { return probe(slots_.get(), mask_, key); }
-  // contains() on a table given by its slots and mask, as the fast path finds them in
-  // fast_path_view.
-  static bool probe(const std::atomic<std::uint64_t>* slots, std::size_t mask, std::uint64_t key) {
-    std::uint64_t stored = stored_form(key);
-    // Bounded: after heavy churn tombstones may leave no empty slot to stop at.
-    std::size_t slot = slot_of(stored, mask);
-    for (std::size_t probes = 0; probes <= mask; ++probes, slot = (slot + 1) & mask) {
-      std::uint64_t present = slots[slot].load(std::memory_order_acquire);
-      if (present == stored) return true;
-      if (present == empty_slot) return false;
-    }
-    return false;
+  // Lock-free.
+  bool contains(std::uint64_t key) const {
+    std::size_t mask = mask_.load(std::memory_order_acquire);
+    return probe(slots_.load(std::memory_order_acquire), mask, key);
   }
-  // probe() looking at the key's first two slots only: most keys are found there (the table is
-  // at most half full), and without a probe counter the fast path fits in scratch registers.
-  // False may mean "further along": the full path then looks with probe().
-  static bool probe_near(const std::atomic<std::uint64_t>* slots, std::size_t mask,
-                         std::uint64_t key) {
+  // contains() looking at the key's first two slots only: most keys are found there (the table
+  // is at most half full), and without a probe counter the fast path fits in scratch registers.
+  // False may mean "further along": the caller then falls back to contains(). Inline: every
+  // acquisition of a known chain ends here.
+  bool contains_near(std::uint64_t key) const {
+    std::size_t mask = mask_.load(std::memory_order_acquire);
+    const std::atomic<std::uint64_t>* slots = slots_.load(std::memory_order_acquire);
     std::uint64_t stored = stored_form(key);
     std::size_t slot = slot_of(stored, mask);
     return slots[slot].load(std::memory_order_acquire) == stored ||
            slots[(slot + 1) & mask].load(std::memory_order_acquire) == stored;
   }
-  const std::atomic<std::uint64_t>* slots() const { return slots_.get(); }
-  std::size_t mask() const { return mask_; }
 
   enum class insert_result { inserted, chains_full, hlocks_full };
   // Records a validated chain. Graph lock held; `key` must not be present.
@@ -71,11 +67,10 @@ class chain_cache {
   const chain* record(std::uint32_t id) const;
 
   std::size_t size() const { return live_chains_; }
+  std::size_t slot_count() const { return slot_count_; }
   std::size_t capacity() const { return max_chains_; }
   std::size_t hlocks_used() const { return hlocks_used_; }
   std::size_t hlocks_capacity() const { return max_chain_hlocks_; }
-  std::uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
-  void clear();
 
  private:
   static constexpr std::uint64_t empty_slot = 0;
@@ -87,15 +82,26 @@ class chain_cache {
     return static_cast<std::size_t>(stored ^ (stored >> 32)) & mask;
   }
 
+  static bool probe(const std::atomic<std::uint64_t>* slots, std::size_t mask, std::uint64_t key);
+  // Moves every live key into a fresh table of `slot_count` slots, dropping tombstones.
+  void rehash(std::size_t slot_count);
+  // Makes room for one more key: grows (or clears tombstones) when the table would be more
+  // than half used.
+  void reserve_one();
+
   std::size_t max_chains_;
   std::size_t max_chain_hlocks_;
-  std::size_t mask_;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> slots_;
+  std::size_t max_slot_count_;  // the table never grows past twice max_chains
+  std::size_t slot_count_;
+  std::size_t tombstones_ = 0;
+  std::atomic<std::size_t> mask_;
+  std::atomic<std::atomic<std::uint64_t>*> slots_;
+  // Every table ever used, the current one last: readers may still probe an old one.
+  std::vector<std::unique_ptr<std::atomic<std::uint64_t>[]>> tables_;
   std::vector<chain> records_;  // index = chain id - 1
   std::vector<std::uint32_t> free_records_;
   std::size_t live_chains_ = 0;
   std::size_t hlocks_used_ = 0;
-  mutable std::atomic<std::uint64_t> hits_{0};
 };
 
 }  // namespace lockdep::detail

@@ -11,20 +11,6 @@
 namespace lockdep::detail {
 namespace {
 
-// Remembers, per class, the chains containing it, so forgetting a class can drop them. Ids of
-// removed chains linger until the list is next compacted (when its size doubles).
-void note_chain_member(validator_core& shared, class_index member, std::uint32_t chain_id) {
-  std::vector<std::uint32_t>& chains = shared.classes->at(member).chains;
-  if (chains.size() >= 64 && (chains.size() & (chains.size() - 1)) == 0) {
-    std::erase_if(chains, [&](std::uint32_t id) {
-      const chain_cache::chain* chain = shared.chains->record(id);
-      return chain == nullptr || std::find(chain->classes.begin(), chain->classes.end(), member) ==
-                                     chain->classes.end();
-    });
-  }
-  chains.push_back(chain_id);
-}
-
 bool record_chain(validator_core& shared, const thread_lock_state& state, const held_lock& next,
                   std::uint64_t chain_key) {
   std::vector<class_index> classes;
@@ -32,7 +18,7 @@ bool record_chain(validator_core& shared, const thread_lock_state& state, const 
   for (std::uint32_t i = 0; i < state.depth; ++i) classes.push_back(state.held[i].lock_class);
   classes.push_back(next.lock_class);
   std::uint32_t chain_id = 0;
-  switch (shared.chains->insert(chain_key, classes, &chain_id)) {
+  switch (shared.chains->insert(chain_key, std::move(classes), &chain_id)) {
     case chain_cache::insert_result::chains_full:
       issue_capacity_report(state, "MAX_LOCKDEP_CHAINS", "max_chains", shared.chains->capacity(),
                             next.acquire_ip);
@@ -44,9 +30,8 @@ bool record_chain(validator_core& shared, const thread_lock_state& state, const 
     case chain_cache::insert_result::inserted:
       break;
   }
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  for (class_index member : classes) note_chain_member(shared, member, chain_id);
+  // Indexed by class only when a class is first forgotten (most programs never forget one).
+  shared.unindexed_chains.push_back(chain_id);
   return true;
 }
 
@@ -94,6 +79,15 @@ void report_circular(validator_core& shared, const thread_lock_state& state, con
 // and shared by every dependency this acquisition adds, as the kernel does.
 bool add_dependency(validator_core& shared, const thread_lock_state& state, const held_lock& held,
                     const held_lock& next, unsigned distance, std::uint32_t& trace) {
+  std::uint8_t types = dependency_type(held.access, next.access);
+  // Already recorded with these types: the graph does not change, and it has no cycle (every
+  // dependency was searched when it was added), so there is nothing to search for. A new type
+  // on a known pair is searched: a stronger dependency can close a cycle a weaker one did not.
+  if (const dependency* known = shared.graph->find(held.lock_class, next.lock_class);
+      known != nullptr && (known->types & types) == types) {
+    shared.graph->note(held.lock_class, next.lock_class, types, distance);
+    return true;
+  }
   std::vector<path_step> path =
       shared.graph->find_cycle_path(next.lock_class, next.access, held.lock_class, held.access);
   if (!path.empty()) {
@@ -104,7 +98,6 @@ bool add_dependency(validator_core& shared, const thread_lock_state& state, cons
     }
     return false;
   }
-  std::uint8_t types = dependency_type(held.access, next.access);
   if (shared.graph->find(held.lock_class, next.lock_class) != nullptr) {
     shared.graph->note(held.lock_class, next.lock_class, types, distance);
     return true;

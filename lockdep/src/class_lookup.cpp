@@ -48,7 +48,35 @@ class_index register_class(thread_lock_state& state, lock_map& map, unsigned sub
   return found;
 }
 
+// Remembers, per class, the chains containing it, so forgetting a class can drop them. Ids of
+// removed chains linger until the list is next compacted (when its size doubles). A class held
+// twice in a chain (recursive reads) notes it twice; forget_class tolerates that.
+void note_chain_member(validator_core& shared, class_index member, std::uint32_t chain_id) {
+  std::vector<std::uint32_t>& chains = shared.classes->at(member).chains;
+  if (chains.size() >= 64 && (chains.size() & (chains.size() - 1)) == 0) {
+    std::erase_if(chains, [&](std::uint32_t id) {
+      const chain_cache::chain* chain = shared.chains->record(id);
+      return chain == nullptr || std::find(chain->classes.begin(), chain->classes.end(), member) ==
+                                     chain->classes.end();
+    });
+  }
+  chains.push_back(chain_id);
+}
+
+// Adds the chains recorded since the last call to their classes' lists. Deferred from
+// recording to the first forget, so that validating a new chain does not pay for an index
+// that programs with only static locks never read.
+void index_new_chains(validator_core& shared) {
+  for (std::uint32_t chain_id : shared.unindexed_chains) {
+    const chain_cache::chain* chain = shared.chains->record(chain_id);
+    if (chain == nullptr) continue;
+    for (class_index member : chain->classes) note_chain_member(shared, member, chain_id);
+  }
+  shared.unindexed_chains.clear();
+}
+
 void forget_class(validator_core& shared, class_index doomed) {
+  index_new_chains(shared);
   for (std::uint32_t chain_id : shared.classes->at(doomed).chains) {
     const chain_cache::chain* chain = shared.chains->record(chain_id);
     if (chain == nullptr) continue;

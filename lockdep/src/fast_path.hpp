@@ -43,8 +43,7 @@ namespace lockdep::detail {
 }
 
 [[gnu::always_inline]] inline bool chain_is_cached(std::uint64_t chain_key) {
-  return chain_cache::probe_near(fast_view.chain_slots.load(std::memory_order_relaxed),
-                            fast_view.chain_mask.load(std::memory_order_relaxed), chain_key);
+  return fast_view.chains.load(std::memory_order_relaxed)->contains_near(chain_key);
 }
 
 // Records a blocking, checked acquisition of `map` if everything it needs was validated before.

@@ -1,6 +1,6 @@
 // What the lock-free fast path reads of the validator's shared state, on one cache line: whether
 // validation is on (and in which reset generation), and where the class identities and the
-// chain cache's slots are. Written only when validation turns off or a testing reset rebuilds
+// chain cache are. Written only when validation turns off or a testing reset rebuilds
 // the tables, so the line stays shared-clean in every core's cache, and each table is one load
 // away instead of a walk through validator_core's owning pointers.
 #pragma once
@@ -9,6 +9,8 @@
 #include <cstdint>
 
 namespace lockdep::detail {
+
+class chain_cache;
 
 // The epoch of a validator that turned itself off: never a generation, so no thread's state
 // matches it and every lock call takes the full path, which sees that validation is off.
@@ -21,9 +23,8 @@ struct alignas(64) fast_path_view {
   // Class identities by class index (class_registry's dense mirror), valid up to class_limit.
   std::atomic<const std::atomic<const void*>*> class_identities{nullptr};
   std::atomic<std::uint32_t> class_limit{0};
-  // The chain cache's open-addressing slots and their index mask.
-  std::atomic<const std::atomic<std::uint64_t>*> chain_slots{nullptr};
-  std::atomic<std::uint64_t> chain_mask{0};
+  // The chain cache (its lookups are lock-free).
+  std::atomic<const chain_cache*> chains{nullptr};
 };
 
 // Hidden: internal to the library, so code in it reaches the view directly rather than through

@@ -16,13 +16,13 @@ void validator_core::rebuild(const options& configured) {
   graph = std::make_unique<dependency_graph>(*classes, config.max_dependencies);
   chains = std::make_unique<chain_cache>(config.max_chains, config.max_chain_hlocks);
   stacks = std::make_unique<stack_store>(config.max_stack_entries);
+  unindexed_chains.clear();
   reported_ids.clear();
   reports_issued = 0;
   fast_view.class_identities.store(classes->identities(), std::memory_order_release);
   fast_view.class_limit.store(static_cast<std::uint32_t>(classes->capacity()),
                               std::memory_order_release);
-  fast_view.chain_slots.store(chains->slots(), std::memory_order_release);
-  fast_view.chain_mask.store(chains->mask(), std::memory_order_release);
+  fast_view.chains.store(chains.get(), std::memory_order_release);
 }
 
 void lock_for_fork() {

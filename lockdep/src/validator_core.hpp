@@ -50,6 +50,8 @@ struct validator_core {
   std::unique_ptr<dependency_graph> graph;
   std::unique_ptr<chain_cache> chains;
   std::unique_ptr<stack_store> stacks;
+  // Chains recorded but not yet added to their classes' chain lists (see index_new_chains).
+  std::vector<std::uint32_t> unindexed_chains;
 
   std::size_t reports_issued = 0;
   std::unordered_set<std::string> reported_ids;  // keep_going: each problem once
