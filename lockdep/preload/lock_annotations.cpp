@@ -8,7 +8,7 @@
 
 namespace lockdep::preload {
 
-lock_map* map_for(const void* object) {
+lock_map* map_for_slow(const void* object) {
   lockdep_scope scope;
   if (!validation_enabled()) return nullptr;
   return locks().find_or_create(object);
@@ -35,14 +35,14 @@ void annotate_destroy_end(const void* object) {
   locks().erase(object);
 }
 
-void annotate_acquire(lock_map& map, lock_access access, bool trylock, const void* ip, bool check) {
+void annotate_acquire_slow(lock_map& map, acquire_request request, const void* ip) {
   lockdep_scope scope;
-  lock_acquire(map, acquire_request{map.default_subclass(), access, trylock, check}, ip);
+  detail::lock_acquire_full(map, request, ip);
 }
 
-bool annotate_release(lock_map& map, const void* ip) {
+bool annotate_release_slow(lock_map& map, const void* ip) {
   lockdep_scope scope;
-  return lock_release(map, ip);
+  return detail::lock_release_full(map, ip);
 }
 
 }  // namespace lockdep::preload

@@ -1,7 +1,9 @@
 // What the interposers tell the validator about a pthread object, in the validator's terms:
 // which lock_map stands for it (lock_table), when it is acquired and released, initialised and
-// destroyed. Each function enters a lockdep_scope itself, so the pthread calls lockdep makes on
-// the way (its graph lock, spdlog, libunwind) go straight to the real functions.
+// destroyed. Each function enters a lockdep_scope itself before it calls into the validator or
+// the table's slow paths, so the pthread calls lockdep makes on the way (its graph lock, spdlog,
+// libunwind) go straight to the real functions. The common case, a known object whose
+// acquisition or release the validator's fast path can record, is inline and calls nothing.
 //
 // Interposers call these only when forward_only() is false, with `ip` the program's call site
 // (LOCKDEP_RET_IP in the interposer): reports print it, and their stack traces start at the
@@ -10,8 +12,11 @@
 // Thread-safety: any thread, as the pthread calls they annotate.
 #pragma once
 
+#include "fast_path.hpp"
+#include "lock_table.hpp"
 #include "lockdep/lock_map.hpp"
 #include "lockdep/report.hpp"
+#include "lockdep/validator.hpp"
 
 // The interposed pthread functions are the only symbols the preload library exports.
 #define LOCKDEP_PRELOAD_EXPORT __attribute__((visibility("default")))
@@ -19,8 +24,13 @@
 namespace lockdep::preload {
 
 // The map of `object`, created on first use (static initialisers never call *_init). nullptr
-// while the validator is off: there is nothing left to track.
-lock_map* map_for(const void* object);
+// while the validator is off and the object has no map yet: there is nothing left to track.
+lock_map* map_for_slow(const void* object);
+inline lock_map* map_for(const void* object) {
+  if (lock_map* known = locks().find_existing(object)) [[likely]]
+    return known;
+  return map_for_slow(object);
+}
 
 // pthread_*_init: a fresh map for `object` in the class the options ask for (its own, or the
 // class of `init_site`). A map left by a previous object at this address is forgotten; if the
@@ -34,9 +44,19 @@ void annotate_destroy_end(const void* object);
 
 // Validates and records an acquisition (blocking: before the real call; trylock: after it
 // succeeded). check=false records the hold without validating (undoing a failed release).
-void annotate_acquire(lock_map& map, lock_access access, bool trylock, const void* ip,
-                      bool check = true);
+void annotate_acquire_slow(lock_map& map, acquire_request request, const void* ip);
+inline void annotate_acquire(lock_map& map, lock_access access, bool trylock, const void* ip,
+                             bool check = true) {
+  acquire_request request{map.default_subclass(), access, trylock, check};
+  if (!detail::try_fast_acquire(map, request, ip)) [[unlikely]]
+    annotate_acquire_slow(map, request, ip);
+}
 // Records a release; false (and a bad-unlock-balance report) when the thread does not hold it.
-bool annotate_release(lock_map& map, const void* ip);
+bool annotate_release_slow(lock_map& map, const void* ip);
+inline bool annotate_release(lock_map& map, const void* ip) {
+  if (detail::try_fast_release(map)) [[likely]]
+    return true;
+  return annotate_release_slow(map, ip);
+}
 
 }  // namespace lockdep::preload

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstdint>
 #include <new>
 
@@ -10,9 +11,14 @@
 namespace lockdep::preload {
 namespace {
 
+// Readers walk the chains without the shard lock, so the fields they read are atomics that
+// writers (under the shard lock) publish with release stores. An entry's memory is only ever
+// an entry: constructed once when carved, then recycled through the pool with its atomics in
+// place, so a reader that strays onto a recycled entry reads valid (if unrelated) fields.
 struct entry {
-  const void* object = nullptr;
-  entry* next = nullptr;
+  std::atomic<const void*> object{nullptr};
+  std::atomic<entry*> next{nullptr};
+  entry* free_next = nullptr;  // the pool's free list; touched only under the pool's lock
   // The per-instance class name: the map keeps the pointer until the class is created.
   char name[2 + 2 * sizeof(void*) + 1] = {};
   alignas(lock_map) unsigned char storage[sizeof(lock_map)];
@@ -21,46 +27,44 @@ struct entry {
 };
 
 struct shard {
-  spin_lock lock;
-  entry* buckets[lock_table::buckets_per_shard] = {};
+  spin_lock lock;  // serializes writers; readers take no lock
+  std::atomic<entry*> buckets[lock_table::buckets_per_shard] = {};
 };
 
 // Entries are carved from anonymous mappings and recycled through a free list. Both are
 // zero-initialised statics, usable before any constructor runs.
 class entry_pool {
  public:
-  void* take(std::size_t size) {
+  entry* take() {
     spin_guard guard(lock_);
     if (free_ != nullptr) {
-      free_node* taken = free_;
-      free_ = taken->next;
+      entry* taken = free_;
+      free_ = taken->free_next;
       return taken;
     }
-    if (chunk_left_ < size) {
+    if (chunk_left_ < sizeof(entry)) {
       void* mapped =
           mmap(nullptr, chunk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (mapped == MAP_FAILED) return nullptr;
       chunk_next_ = static_cast<unsigned char*>(mapped);
       chunk_left_ = chunk_size;
     }
-    void* taken = chunk_next_;
-    chunk_next_ += size;
-    chunk_left_ -= size;
+    auto* taken = new (chunk_next_) entry;
+    chunk_next_ += sizeof(entry);
+    chunk_left_ -= sizeof(entry);
     return taken;
   }
-  void give_back(void* memory) {
+  void give_back(entry* recycled) {
     spin_guard guard(lock_);
-    free_ = new (memory) free_node{free_};
+    recycled->free_next = free_;
+    free_ = recycled;
   }
   spin_lock& lock() { return lock_; }
 
  private:
-  struct free_node {
-    free_node* next;
-  };
   static constexpr std::size_t chunk_size = 256 * 1024;
   spin_lock lock_;
-  free_node* free_ = nullptr;
+  entry* free_ = nullptr;
   unsigned char* chunk_next_ = nullptr;
   std::size_t chunk_left_ = 0;
 };
@@ -94,20 +98,39 @@ shard& shard_of(std::size_t bucket) {
   return shards[bucket % lock_table::shard_count];
 }
 
-entry*& head_of(std::size_t bucket) {
+std::atomic<entry*>& head_of(std::size_t bucket) {
   return shard_of(bucket).buckets[bucket / lock_table::shard_count];
+}
+
+// The entry of `object` in its bucket, found without the shard lock; nullptr if absent, or if
+// the walk was disturbed by concurrent removals (it then may have strayed onto recycled entries,
+// and the caller asks again under the lock). A hit is exact: an entry is published for `object`
+// only once its map is constructed, and only the destruction of `object` itself (which must not
+// race with its use) unpublishes it.
+[[gnu::always_inline]] inline entry* find_unlocked(std::size_t bucket, const void* object) {
+  constexpr int max_steps = 64;  // chains are short; a longer walk means it was disturbed
+  entry* at = head_of(bucket).load(std::memory_order_acquire);
+  for (int steps = 0; at != nullptr && steps < max_steps; ++steps) {
+    if (at->object.load(std::memory_order_acquire) == object) return at;
+    at = at->next.load(std::memory_order_acquire);
+  }
+  return nullptr;
 }
 
 // The entry of `object` unlinked from its bucket, or nullptr.
 entry* detach(const void* object) {
   std::size_t bucket = bucket_of(object);
   spin_guard guard(shard_of(bucket).lock);
-  for (entry** link = &head_of(bucket); *link != nullptr; link = &(*link)->next) {
-    if ((*link)->object == object) {
-      entry* found = *link;
-      *link = found->next;
-      return found;
+  std::atomic<entry*>* link = &head_of(bucket);
+  for (entry* at = link->load(std::memory_order_relaxed); at != nullptr;
+       at = link->load(std::memory_order_relaxed)) {
+    if (at->object.load(std::memory_order_relaxed) == object) {
+      link->store(at->next.load(std::memory_order_relaxed), std::memory_order_release);
+      // A reader still on `at` sees no object and walks on to what followed it.
+      at->object.store(nullptr, std::memory_order_release);
+      return at;
     }
+    link = &at->next;
   }
   return nullptr;
 }
@@ -116,7 +139,6 @@ void destroy(entry* detached) {
   // Outside any shard lock: the lock_map's destructor reports a held lock and forgets the class
   // under the validator's graph lock.
   detached->map().~lock_map();
-  detached->~entry();
   pool.give_back(detached);
 }
 
@@ -124,24 +146,25 @@ void destroy(entry* detached) {
 lock_map* insert(const void* object, lock_class_key* key, bool keep_existing) {
   std::size_t bucket = bucket_of(object);
   spin_guard guard(shard_of(bucket).lock);
-  entry*& head = head_of(bucket);
+  std::atomic<entry*>& head = head_of(bucket);
   if (keep_existing) {
-    for (entry* at = head; at != nullptr; at = at->next) {
-      if (at->object == object) return &at->map();
+    for (entry* at = head.load(std::memory_order_relaxed); at != nullptr;
+         at = at->next.load(std::memory_order_relaxed)) {
+      if (at->object.load(std::memory_order_relaxed) == object) return &at->map();
     }
   }
-  void* memory = pool.take(sizeof(entry));
-  if (memory == nullptr) return nullptr;
-  auto* created = new (memory) entry;
-  created->object = object;
+  entry* created = pool.take();
+  if (created == nullptr) return nullptr;
   if (key != nullptr) {
     new (created->storage) lock_map(*key);
   } else {
     write_address_name(created->name, object);
     new (created->storage) lock_map(created->name);
   }
-  created->next = head;
-  head = created;
+  created->next.store(head.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  // Publish: the object last, so a reader that matches it sees the constructed map.
+  created->object.store(object, std::memory_order_release);
+  head.store(created, std::memory_order_release);
   return &created->map();
 }
 
@@ -149,14 +172,22 @@ lock_map* insert(const void* object, lock_class_key* key, bool keep_existing) {
 
 lock_map* lock_table::find(const void* object) {
   std::size_t bucket = bucket_of(object);
+  if (entry* found = find_unlocked(bucket, object)) return &found->map();
   spin_guard guard(shard_of(bucket).lock);
-  for (entry* at = head_of(bucket); at != nullptr; at = at->next) {
-    if (at->object == object) return &at->map();
+  for (entry* at = head_of(bucket).load(std::memory_order_relaxed); at != nullptr;
+       at = at->next.load(std::memory_order_relaxed)) {
+    if (at->object.load(std::memory_order_relaxed) == object) return &at->map();
   }
   return nullptr;
 }
 
+lock_map* lock_table::find_existing(const void* object) {
+  entry* found = find_unlocked(bucket_of(object), object);
+  return found != nullptr ? &found->map() : nullptr;
+}
+
 lock_map* lock_table::find_or_create(const void* object) {
+  if (entry* found = find_unlocked(bucket_of(object), object)) return &found->map();
   return insert(object, nullptr, true);
 }
 
@@ -177,11 +208,6 @@ void lock_table::lock_all_for_fork() {
 void lock_table::unlock_all_after_fork() {
   pool.lock().unlock();
   for (std::size_t i = 0; i < shard_count; ++i) shards[i].lock.unlock();
-}
-
-lock_table& locks() {
-  static constinit lock_table table;
-  return table;
 }
 
 }  // namespace lockdep::preload

@@ -9,13 +9,16 @@
 //   - forgotten when the object is destroyed (or initialised again), which forgets a per-instance
 //     class with its dependencies, so a new object at the same address starts clean.
 //
-// Synchronisation is the table's own: 256 shards, each a spin_lock over 64 hash buckets. Entries
-// come from mmap'ed chunks and a free list, never from malloc, so no table operation calls back
-// into an interposer. Entry memory is never returned to the system: a map pointer used after its
-// object was destroyed (a use-after-destroy in the program) touches a recycled entry, never an
-// unmapped page.
+// Synchronisation is the table's own: 256 shards, each a spin_lock over 64 hash buckets, taken
+// by writers only; lookups of an existing entry read the chain without any lock, so locking
+// disjoint mutexes on two threads writes no shared cache line here. Entries come from mmap'ed
+// chunks and a free list, never from malloc, so no table operation calls back into an
+// interposer. Entry memory is never returned to the system: a map pointer used after its object
+// was destroyed (a use-after-destroy in the program), or a lookup walking past an entry being
+// recycled, touches a recycled entry, never an unmapped page.
 //
-// Cost: a lookup hashes the address and walks one short chain under its shard lock.
+// Cost: a lookup hashes the address and walks one short chain with acquire loads; only a miss
+// (first use of an object) takes the shard lock.
 //
 // Thread-safety: every member may be called from any thread. Functions that destroy a lock_map
 // (erase, initialise) call into the validator and must run inside a lockdep_scope; so must the
@@ -40,6 +43,10 @@ class lock_table {
 
   // The map of `object`, or nullptr if the table has none.
   lock_map* find(const void* object);
+  // find() without ever taking a lock: nullptr may also mean that concurrent removals disturbed
+  // the walk (ask find() or find_or_create() then). Touches nothing but the table's memory, so
+  // it needs no lockdep_scope.
+  lock_map* find_existing(const void* object);
   // The map of `object`, created with a per-instance class if there is none. nullptr only when
   // memory for a new entry cannot be mapped.
   lock_map* find_or_create(const void* object);
@@ -55,7 +62,10 @@ class lock_table {
   void unlock_all_after_fork();
 };
 
-// The process's table.
-lock_table& locks();
+// The process's table. Its state is in constant-initialised statics, so this needs no guard.
+inline lock_table& locks() {
+  static constinit lock_table table;
+  return table;
+}
 
 }  // namespace lockdep::preload

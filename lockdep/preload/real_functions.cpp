@@ -164,6 +164,7 @@ void resolve_into(real_functions& table) {
     resolve_into(resolved_table);
     resolving_here = false;
     state.store(resolved, std::memory_order_release);
+    resolved_real_functions.store(&resolved_table, std::memory_order_release);
     return resolved_table;
   }
   // Another thread is resolving: dlsym takes microseconds, so wait for it.
@@ -173,9 +174,8 @@ void resolve_into(real_functions& table) {
 
 }  // namespace
 
-const real_functions& real() {
-  if (state.load(std::memory_order_acquire) == resolved) [[likely]]
-    return resolved_table;
+const real_functions& resolve_real_functions() {
+  if (state.load(std::memory_order_acquire) == resolved) return resolved_table;
   return resolve_slow();
 }
 

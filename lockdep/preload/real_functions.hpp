@@ -17,6 +17,8 @@
 #include <pthread.h>
 #include <time.h>
 
+#include <atomic>
+
 namespace lockdep::preload {
 
 struct real_functions {
@@ -51,8 +53,18 @@ struct real_functions {
   int (*cond_clockwait)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const timespec*);
 };
 
+// The resolved table once it is complete; until then real() resolves it (out of line).
+inline std::atomic<const real_functions*> resolved_real_functions{nullptr};
+const real_functions& resolve_real_functions();
+
 // The real functions, resolving them on first use. A function the C library lacks (the clock*
-// variants before glibc 2.30) is a stub returning ENOSYS.
-const real_functions& real();
+// variants before glibc 2.30) is a stub returning ENOSYS. Inline: every interposer calls it.
+inline const real_functions& real() {
+  if (const real_functions* resolved = resolved_real_functions.load(std::memory_order_acquire))
+      [[likely]] {
+    return *resolved;
+  }
+  return resolve_real_functions();
+}
 
 }  // namespace lockdep::preload
