@@ -10,10 +10,12 @@ namespace {
 // Small enough to stay in the nearest caches; the table doubles from here as chains are added.
 constexpr std::size_t initial_slot_count = 1024;
 
+// A table of `slot_count` empty slots, its mask in front.
 std::unique_ptr<std::atomic<std::uint64_t>[]> empty_table(std::size_t slot_count) {
-  auto slots = std::make_unique<std::atomic<std::uint64_t>[]>(slot_count);
-  for (std::size_t i = 0; i < slot_count; ++i) slots[i].store(0, std::memory_order_relaxed);
-  return slots;
+  auto table = std::make_unique<std::atomic<std::uint64_t>[]>(slot_count + 1);
+  table[0].store(slot_count - 1, std::memory_order_relaxed);
+  for (std::size_t i = 1; i <= slot_count; ++i) table[i].store(0, std::memory_order_relaxed);
+  return table;
 }
 
 }  // namespace
@@ -25,8 +27,7 @@ chain_cache::chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks)
       max_slot_count_(std::bit_ceil(std::max<std::size_t>(2 * max_chains, 64))),
       slot_count_(std::min(max_slot_count_, initial_slot_count)) {
   tables_.push_back(empty_table(slot_count_));
-  slots_.store(tables_.back().get(), std::memory_order_relaxed);
-  mask_.store(slot_count_ - 1, std::memory_order_relaxed);
+  table_.store(tables_.back().get(), std::memory_order_relaxed);
 }
 
 bool chain_cache::probe(const std::atomic<std::uint64_t>* slots, std::size_t mask,
@@ -43,7 +44,8 @@ bool chain_cache::probe(const std::atomic<std::uint64_t>* slots, std::size_t mas
 }
 
 void chain_cache::rehash(std::size_t slot_count) {
-  std::unique_ptr<std::atomic<std::uint64_t>[]> fresh = empty_table(slot_count);
+  std::unique_ptr<std::atomic<std::uint64_t>[]> fresh_table = empty_table(slot_count);
+  std::atomic<std::uint64_t>* fresh = fresh_table.get() + 1;
   std::size_t mask = slot_count - 1;
   for (const chain& live : records_) {
     if (live.classes.empty()) continue;
@@ -52,12 +54,10 @@ void chain_cache::rehash(std::size_t slot_count) {
     while (fresh[slot].load(std::memory_order_relaxed) != empty_slot) slot = (slot + 1) & mask;
     fresh[slot].store(stored, std::memory_order_relaxed);
   }
-  // Slots before mask: see the protocol in the header.
-  slots_.store(fresh.get(), std::memory_order_release);
-  mask_.store(mask, std::memory_order_release);
+  table_.store(fresh_table.get(), std::memory_order_release);
   slot_count_ = slot_count;
   tombstones_ = 0;
-  tables_.push_back(std::move(fresh));
+  tables_.push_back(std::move(fresh_table));
 }
 
 void chain_cache::reserve_one() {
@@ -87,7 +87,7 @@ chain_cache::insert_result chain_cache::insert(std::uint64_t key, std::vector<cl
   records_[record_id - 1] = {key, std::move(classes)};
   ++live_chains_;
 
-  std::atomic<std::uint64_t>* slots = slots_.load(std::memory_order_relaxed);
+  std::atomic<std::uint64_t>* slots = table_.load(std::memory_order_relaxed) + 1;
   std::size_t mask = slot_count_ - 1;
   std::uint64_t stored = stored_form(key);
   std::size_t slot = slot_of(stored, mask);
@@ -108,7 +108,7 @@ chain_cache::insert_result chain_cache::insert(std::uint64_t key, std::vector<cl
 void chain_cache::remove(std::uint32_t id) {
   chain& doomed = records_[id - 1];
   if (doomed.key == 0 && doomed.classes.empty()) return;
-  std::atomic<std::uint64_t>* slots = slots_.load(std::memory_order_relaxed);
+  std::atomic<std::uint64_t>* slots = table_.load(std::memory_order_relaxed) + 1;
   std::size_t mask = slot_count_ - 1;
   std::uint64_t stored = stored_form(doomed.key);
   std::size_t slot = slot_of(stored, mask);

@@ -7,11 +7,11 @@
 // happen only under the graph lock (one writer). The table is open addressing over atomic
 // 64-bit keys. It starts small and doubles as chains are added (up to twice max_chains slots),
 // so a program's working set of chains stays dense in the cache instead of scattered over the
-// largest table it could ever need. Growing publishes the new slots before the new mask, and
-// readers load the mask first: a reader that sees the new mask sees the new slots, and one that
-// pairs the old mask with the new slots stays in bounds (tables only grow) and at worst misses,
-// which sends it to the slow path. Old tables stay allocated until the cache is destroyed, since
-// a reader may still be probing one. A writer publishes a key with a release store after the
+// largest table it could ever need. A table is one array: element 0 holds its mask, the slots
+// follow, so a reader gets a consistent mask and slots from one pointer. Growing fills the new
+// table completely, then publishes it with a release store: a reader finds every key inserted
+// before it looked. Old tables stay allocated until the cache is destroyed, since a reader may
+// still be probing one. A writer publishes a key with a release store after the
 // chain's record is complete; a reader that sees it needs nothing else from the record, so relaxed
 // loads suffice for the membership test. Removal replaces the key with a tombstone, so probes
 // continue past it; inserts reuse tombstones. A reader racing with a removal may still see the old
@@ -43,16 +43,17 @@ class chain_cache {
 
   // Lock-free.
   bool contains(std::uint64_t key) const {
-    std::size_t mask = mask_.load(std::memory_order_acquire);
-    return probe(slots_.load(std::memory_order_acquire), mask, key);
+    const std::atomic<std::uint64_t>* table = table_.load(std::memory_order_acquire);
+    return probe(table + 1, table[0].load(std::memory_order_relaxed), key);
   }
   // contains() looking at the key's first two slots only: most keys are found there (the table
   // is at most half full), and without a probe counter the fast path fits in scratch registers.
   // False may mean "further along": the caller then falls back to contains(). Inline: every
   // acquisition of a known chain ends here.
   bool contains_near(std::uint64_t key) const {
-    std::size_t mask = mask_.load(std::memory_order_acquire);
-    const std::atomic<std::uint64_t>* slots = slots_.load(std::memory_order_acquire);
+    const std::atomic<std::uint64_t>* table = table_.load(std::memory_order_acquire);
+    std::size_t mask = table[0].load(std::memory_order_relaxed);
+    const std::atomic<std::uint64_t>* slots = table + 1;
     std::uint64_t stored = stored_form(key);
     std::size_t slot = slot_of(stored, mask);
     return slots[slot].load(std::memory_order_acquire) == stored ||
@@ -94,8 +95,8 @@ class chain_cache {
   std::size_t max_slot_count_;  // the table never grows past twice max_chains
   std::size_t slot_count_;
   std::size_t tombstones_ = 0;
-  std::atomic<std::size_t> mask_;
-  std::atomic<std::atomic<std::uint64_t>*> slots_;
+  // The current table: [0] is the mask, [1..] the slots.
+  std::atomic<std::atomic<std::uint64_t>*> table_;
   // Every table ever used, the current one last: readers may still probe an old one.
   std::vector<std::unique_ptr<std::atomic<std::uint64_t>[]>> tables_;
   std::vector<chain> records_;  // index = chain id - 1
