@@ -58,29 +58,37 @@ int __percpu_counter_init(percpu_counter* fbc, std::int64_t amount, gfp_t gfp);
 }
 void percpu_counter_destroy(percpu_counter* fbc);
 void percpu_counter_set(percpu_counter* fbc, std::int64_t amount);
-// The kernel's this_cpu_add() path, inline: with rseq, one unlocked add to the current CPU's
-// slot, restarted if the thread is preempted or migrated; folds and the fallback without rseq
-// go out of line.
-inline void percpu_counter_add_batch(percpu_counter* fbc, std::int64_t amount, std::int32_t batch) {
-  int cpu = rseq::current_cpu();
-  if (cpu >= 0 && cpu < num_possible_cpus()) [[likely]] {
-    std::int32_t* slot = per_cpu_ptr(fbc->counters, cpu);
+// The kernel's this_cpu_add() path, always inlined (as the kernel's static inlines are): with
+// rseq, one unlocked add to the current CPU's slot, restarted if the thread is preempted or
+// migrated; folds and the fallback without rseq go out of line. Inlining matters: as a call, the
+// saved registers around it cost as much as the add.
+[[gnu::always_inline]] inline void percpu_counter_add_batch(percpu_counter* fbc,
+                                                            std::int64_t amount,
+                                                            std::int32_t batch) {
+  // The geometry is read directly: the deltas were allocated, so the allocator is set up.
+  int cpu = rseq::current_cpu();  // -1 without rseq: fails the unsigned comparison
+  const detail::pcpu_geometry& geometry = detail::geometry;
+  if (static_cast<unsigned>(cpu) <
+      static_cast<unsigned>(geometry.nr_units.load(std::memory_order_relaxed))) [[likely]] {
+    auto* slot = reinterpret_cast<std::int32_t*>(
+        reinterpret_cast<char*>(fbc->counters) +
+        static_cast<std::size_t>(cpu) * geometry.unit_size.load(std::memory_order_relaxed));
     std::int64_t local =
         std::atomic_ref<std::int32_t>(*slot).load(std::memory_order_relaxed) + amount;
-    if (local < batch && local > -batch &&
-        rseq::add_on_cpu(slot, static_cast<std::int32_t>(amount), cpu)) {
-      return;
-    }
+    // -batch < local < batch, in one unsigned comparison.
+    bool within_batch = static_cast<std::uint64_t>(local + batch - 1) <
+                        static_cast<std::uint64_t>(2 * static_cast<std::int64_t>(batch) - 1);
+    if (within_batch && rseq::add_on_cpu(slot, static_cast<std::int32_t>(amount), cpu)) return;
   }
   detail::percpu_counter_add_batch_slow(fbc, amount, batch);
 }
-inline void percpu_counter_add(percpu_counter* fbc, std::int64_t amount) {
+[[gnu::always_inline]] inline void percpu_counter_add(percpu_counter* fbc, std::int64_t amount) {
   percpu_counter_add_batch(fbc, amount, percpu_counter_batch());
 }
-inline void percpu_counter_inc(percpu_counter* fbc) {
+[[gnu::always_inline]] inline void percpu_counter_inc(percpu_counter* fbc) {
   percpu_counter_add(fbc, 1);
 }
-inline void percpu_counter_dec(percpu_counter* fbc) {
+[[gnu::always_inline]] inline void percpu_counter_dec(percpu_counter* fbc) {
   percpu_counter_add(fbc, -1);
 }
 // The exact value: the total plus every CPU's delta, under the lock.
