@@ -28,6 +28,29 @@ chain_cache::chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks)
       slot_count_(std::min(max_slot_count_, initial_slot_count)) {
   tables_.push_back(empty_table(slot_count_));
   table_.store(tables_.back().get(), std::memory_order_relaxed);
+  class_storage_ = std::make_unique_for_overwrite<class_index[]>(max_chain_hlocks);
+  records_.reserve(max_chains);
+}
+
+std::size_t chain_cache::allocate_classes(std::size_t length) {
+  if (length < free_blocks_.size() && !free_blocks_[length].empty()) {
+    std::size_t offset = free_blocks_[length].back();
+    free_blocks_[length].pop_back();
+    return offset;
+  }
+  if (class_storage_end_ + length <= max_chain_hlocks_) {
+    std::size_t offset = class_storage_end_;
+    class_storage_end_ += length;
+    return offset;
+  }
+  for (std::size_t longer = length + 1; longer < free_blocks_.size(); ++longer) {
+    if (free_blocks_[longer].empty()) continue;
+    std::size_t offset = free_blocks_[longer].back();
+    free_blocks_[longer].pop_back();
+    free_blocks_[longer - length].push_back(static_cast<std::uint32_t>(offset + length));
+    return offset;
+  }
+  return npos;
 }
 
 bool chain_cache::probe(const std::atomic<std::uint64_t>* slots, std::size_t mask,
@@ -69,10 +92,13 @@ void chain_cache::reserve_one() {
   if (wanted > slot_count_ || tombstones_ * 4 > slot_count_) rehash(wanted);
 }
 
-chain_cache::insert_result chain_cache::insert(std::uint64_t key, std::vector<class_index> classes,
+chain_cache::insert_result chain_cache::insert(std::uint64_t key,
+                                               std::span<const class_index> classes,
                                                std::uint32_t* id) {
   if (live_chains_ >= max_chains_) return insert_result::chains_full;
-  if (hlocks_used_ + classes.size() > max_chain_hlocks_) return insert_result::hlocks_full;
+  std::size_t offset = allocate_classes(classes.size());
+  if (offset == npos) return insert_result::hlocks_full;
+  std::copy(classes.begin(), classes.end(), class_storage_.get() + offset);
 
   std::uint32_t record_id;
   if (!free_records_.empty()) {
@@ -84,7 +110,7 @@ chain_cache::insert_result chain_cache::insert(std::uint64_t key, std::vector<cl
   }
   reserve_one();
   hlocks_used_ += classes.size();
-  records_[record_id - 1] = {key, std::move(classes)};
+  records_[record_id - 1] = {key, {class_storage_.get() + offset, classes.size()}};
   ++live_chains_;
 
   std::atomic<std::uint64_t>* slots = table_.load(std::memory_order_relaxed) + 1;
@@ -122,6 +148,10 @@ void chain_cache::remove(std::uint32_t id) {
     }
   }
   hlocks_used_ -= doomed.classes.size();
+  std::size_t length = doomed.classes.size();
+  if (free_blocks_.size() <= length) free_blocks_.resize(length + 1);
+  free_blocks_[length].push_back(
+      static_cast<std::uint32_t>(doomed.classes.data() - class_storage_.get()));
   doomed = {};
   --live_chains_;
   free_records_.push_back(id);

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "lock_class.hpp"
@@ -33,8 +34,9 @@ namespace lockdep::detail {
 class chain_cache {
  public:
   struct chain {
-    std::uint64_t key = 0;             // 0 when the record is free
-    std::vector<class_index> classes;  // the held classes, bottom first, ending with the new one
+    std::uint64_t key = 0;  // 0 when the record is free
+    // The held classes, bottom first, ending with the new one; in the cache's class storage.
+    std::span<const class_index> classes;
   };
 
   chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks);
@@ -61,8 +63,8 @@ class chain_cache {
   }
 
   enum class insert_result { inserted, chains_full, hlocks_full };
-  // Records a validated chain. Graph lock held; `key` must not be present.
-  insert_result insert(std::uint64_t key, std::vector<class_index> classes, std::uint32_t* id);
+  // Records a validated chain (copying `classes`). Graph lock held; `key` must not be present.
+  insert_result insert(std::uint64_t key, std::span<const class_index> classes, std::uint32_t* id);
   // Forgets a chain (its record and its key). Graph lock held.
   void remove(std::uint32_t id);
   const chain* record(std::uint32_t id) const;
@@ -99,7 +101,18 @@ class chain_cache {
   std::atomic<std::atomic<std::uint64_t>*> table_;
   // Every table ever used, the current one last: readers may still probe an old one.
   std::vector<std::unique_ptr<std::atomic<std::uint64_t>[]>> tables_;
-  std::vector<chain> records_;  // index = chain id - 1
+  // Room for `length` classes in class_storage_: a freed block of that length, else fresh space
+  // at the end, else part of a longer freed block. Returns the offset, or npos when full.
+  std::size_t allocate_classes(std::size_t length);
+  static constexpr std::size_t npos = ~std::size_t{0};
+
+  // Every chain's classes, as the kernel's chain_hlocks[]: one array sized by max_chain_hlocks
+  // (allocated, not touched, up front, so it never moves and records can point into it), used
+  // from the front; freed blocks are kept per length for reuse.
+  std::unique_ptr<class_index[]> class_storage_;
+  std::size_t class_storage_end_ = 0;
+  std::vector<std::vector<std::uint32_t>> free_blocks_;  // offsets, indexed by block length
+  std::vector<chain> records_;  // index = chain id - 1; reserved for max_chains up front
   std::vector<std::uint32_t> free_records_;
   std::size_t live_chains_ = 0;
   std::size_t hlocks_used_ = 0;

@@ -13,12 +13,12 @@ namespace {
 
 bool record_chain(validator_core& shared, const thread_lock_state& state, const held_lock& next,
                   std::uint64_t chain_key) {
-  std::vector<class_index> classes;
-  classes.reserve(state.depth + 1);
+  std::vector<class_index>& classes = shared.chain_scratch;
+  classes.clear();
   for (std::uint32_t i = 0; i < state.depth; ++i) classes.push_back(state.held[i].lock_class);
   classes.push_back(next.lock_class);
   std::uint32_t chain_id = 0;
-  switch (shared.chains->insert(chain_key, std::move(classes), &chain_id)) {
+  switch (shared.chains->insert(chain_key, classes, &chain_id)) {
     case chain_cache::insert_result::chains_full:
       issue_capacity_report(state, "MAX_LOCKDEP_CHAINS", "max_chains", shared.chains->capacity(),
                             next.acquire_ip);

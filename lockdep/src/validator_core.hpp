@@ -52,6 +52,9 @@ struct validator_core {
   std::unique_ptr<stack_store> stacks;
   // Chains recorded but not yet added to their classes' chain lists (see index_new_chains).
   std::vector<std::uint32_t> unindexed_chains;
+  // Where a new chain's classes are gathered before the cache copies them (reused, so recording
+  // a chain allocates nothing once it has grown).
+  std::vector<class_index> chain_scratch;
 
   std::size_t reports_issued = 0;
   std::unordered_set<std::string> reported_ids;  // keep_going: each problem once

@@ -19,9 +19,15 @@ std::uint64_t key_number(std::uint32_t n) {
   return lockdep::detail::iterate_chain_key(lockdep::detail::initial_chain_key, n + 1);
 }
 
+chain_cache::insert_result insert_chain(chain_cache& cache, std::uint32_t n,
+                                        std::vector<lockdep::detail::class_index> classes,
+                                        std::uint32_t* id) {
+  return cache.insert(key_number(n), classes, id);
+}
+
 std::uint32_t insert_key(chain_cache& cache, std::uint32_t n) {
   std::uint32_t id = 0;
-  REQUIRE(cache.insert(key_number(n), {n}, &id) == chain_cache::insert_result::inserted);
+  REQUIRE(insert_chain(cache, n, {n}, &id) == chain_cache::insert_result::inserted);
   return id;
 }
 
@@ -62,7 +68,7 @@ TEST_CASE("the chain table refuses chains past max_chains", "[chain_cache]") {
   chain_cache cache(100, 1000);
   for (std::uint32_t n = 0; n < 100; ++n) insert_key(cache, n);
   std::uint32_t id = 0;
-  CHECK(cache.insert(key_number(100), {100}, &id) == chain_cache::insert_result::chains_full);
+  CHECK(insert_chain(cache, 100, {100}, &id) == chain_cache::insert_result::chains_full);
   CHECK_FALSE(cache.contains(key_number(100)));
 }
 
@@ -85,11 +91,51 @@ TEST_CASE("a lock-free reader finds every published key while the table grows", 
   });
   for (std::uint32_t n = 0; n < total; ++n) {
     std::uint32_t id = 0;
-    if (cache.insert(key_number(n), {n}, &id) != chain_cache::insert_result::inserted) break;
+    if (insert_chain(cache, n, {n}, &id) != chain_cache::insert_result::inserted) break;
     published.store(n + 1, std::memory_order_release);
   }
   published.store(total, std::memory_order_release);
   reader.join();
   CHECK_FALSE(missed.load());
   CHECK(cache.size() == total);
+}
+
+TEST_CASE("chain class storage is reused after removals, splitting longer blocks",
+          "[chain_cache]") {
+  // Room for exactly 100 classes.
+  chain_cache cache(1000, 100);
+  std::vector<std::uint32_t> ids;
+  std::uint32_t id = 0;
+  for (std::uint32_t n = 0; n < 10; ++n) {
+    REQUIRE(insert_chain(cache, n, std::vector<lockdep::detail::class_index>(10, n + 1), &id) ==
+            chain_cache::insert_result::inserted);
+    ids.push_back(id);
+  }
+  CHECK(cache.hlocks_used() == 100);
+  CHECK(insert_chain(cache, 10, {1}, &id) == chain_cache::insert_result::hlocks_full);
+
+  // Freed blocks of ten hold chains of ten again, and split for shorter ones.
+  cache.remove(ids[0]);
+  cache.remove(ids[1]);
+  REQUIRE(insert_chain(cache, 11, std::vector<lockdep::detail::class_index>(10, 7), &id) ==
+          chain_cache::insert_result::inserted);
+  const chain_cache::chain* ten = cache.record(id);
+  REQUIRE(ten != nullptr);
+  CHECK(ten->classes.size() == 10);
+  for (std::uint32_t n = 12; n < 17; ++n) {
+    REQUIRE(insert_chain(cache, n, {n, n}, &id) == chain_cache::insert_result::inserted);
+    const chain_cache::chain* two = cache.record(id);
+    REQUIRE(two != nullptr);
+    CHECK(two->classes[0] == n);
+    CHECK(two->classes[1] == n);
+  }
+  CHECK(cache.hlocks_used() == 100);
+  CHECK(insert_chain(cache, 17, {1}, &id) == chain_cache::insert_result::hlocks_full);
+  // The chains that stayed kept their classes.
+  for (std::uint32_t n = 2; n < 10; ++n) {
+    const chain_cache::chain* kept = cache.record(ids[n]);
+    REQUIRE(kept != nullptr);
+    CHECK(kept->classes.size() == 10);
+    CHECK(kept->classes[9] == n + 1);
+  }
 }
