@@ -78,11 +78,13 @@ class chain_cache {
  private:
   static constexpr std::uint64_t empty_slot = 0;
   static constexpr std::uint64_t tombstone = 1;
-  // Keys 0 and 1 are reserved for slot states; real keys are nudged away from them.
-  static std::uint64_t stored_form(std::uint64_t key) { return key < 2 ? key + 2 : key; }
+  // Keys 0 and 1 are reserved for slot states: a stored key has its top bit set, so the cache
+  // tells chains apart by 63 bits. One instruction, where nudging the two reserved values away
+  // took three on every lookup.
+  static std::uint64_t stored_form(std::uint64_t key) { return key | (std::uint64_t{1} << 63); }
   static std::size_t slot_of(std::uint64_t stored, std::size_t mask) {
-    // Chain keys are already well mixed; fold the high half in for small tables.
-    return static_cast<std::size_t>(stored ^ (stored >> 32)) & mask;
+    // Chain keys are fully mixed (chain_key.hpp), so their low bits index the table as they are.
+    return static_cast<std::size_t>(stored) & mask;
   }
 
   static bool probe(const std::atomic<std::uint64_t>* slots, std::size_t mask, std::uint64_t key);

@@ -2,7 +2,8 @@
 // equal sequences of held classes get equal keys whatever the lock instances. The kernel folds
 // with Bob Jenkins' lookup3 mix; this fold uses a multiply/xor-shift mix with full avalanche
 // (every input bit affects every output bit) in about a quarter of the instructions, since it
-// runs on every acquisition. Like the kernel, the cache trusts 64 bits to tell chains apart.
+// runs on every acquisition. Like the kernel, the cache trusts the key to tell chains apart (63
+// of its bits: chain_cache reserves the top one).
 #pragma once
 
 #include <cstdint>

@@ -32,10 +32,9 @@ namespace lockdep::detail {
 // The class cached in the map for `subclass`, if it is still the map's class (a testing reset
 // or a forgotten key may have reused the slot since); no_class otherwise.
 [[gnu::always_inline]] inline class_index cached_class_of(const lock_map& map, unsigned subclass) {
+  // no_class needs no test of its own: slot 0's identity is always null, which no lock's is.
   class_index cached = lock_map_access::cached_class(map, subclass).load(std::memory_order_acquire);
-  if (cached == no_class || cached > fast_view.class_limit.load(std::memory_order_relaxed)) {
-    return no_class;
-  }
+  if (cached > fast_view.class_limit.load(std::memory_order_relaxed)) return no_class;
   const std::atomic<const void*>* identities =
       fast_view.class_identities.load(std::memory_order_relaxed);
   const void* identity = class_registry::identity_of(map.class_identity(), subclass);
