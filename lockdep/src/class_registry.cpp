@@ -31,12 +31,7 @@ class_index class_registry::find(const void* key, unsigned subclass) const {
   return found == by_identity_.end() ? no_class : found->second;
 }
 
-unsigned class_registry::version_for(const void* key, const std::string& name) {
-  // Subclasses of one key share its version, so `#3/1` and `#3` name one key's classes.
-  for (unsigned subclass = 0; subclass < 8; ++subclass) {
-    class_index sibling = find(key, subclass);
-    if (sibling != no_class) return classes_[sibling].name_version;
-  }
+unsigned class_registry::new_version_for(const std::string& name) {
   name_versions& versions = versions_[name];
   if (versions.live == 0) versions.max_version = 0;
   return ++versions.max_version;
@@ -53,7 +48,9 @@ class_index class_registry::create(const void* key, unsigned subclass, std::stri
     return no_class;
   }
   lock_class& created = classes_[index];
-  created.name_version = version_for(key, name);
+  key_use& use = keys_[key];
+  if (use.live_subclasses++ == 0) use.version = new_version_for(name);
+  created.name_version = use.version;
   versions_[name].live++;
   created.name = std::move(name);
   created.subclass = static_cast<std::uint8_t>(subclass);
@@ -69,7 +66,10 @@ class_index class_registry::create(const void* key, unsigned subclass, std::stri
 
 void class_registry::destroy(class_index index) {
   lock_class& doomed = classes_[index];
-  by_identity_.erase(identity(index));
+  const void* identity_gone = identity(index);
+  by_identity_.erase(identity_gone);
+  auto use = keys_.find(static_cast<const char*>(identity_gone) - doomed.subclass);
+  if (use != keys_.end() && --use->second.live_subclasses == 0) keys_.erase(use);
   auto versions = versions_.find(doomed.name);
   if (versions != versions_.end() && --versions->second.live == 0) versions_.erase(versions);
   identities_[index].store(nullptr, std::memory_order_release);

@@ -59,7 +59,15 @@ class class_registry {
     unsigned max_version = 0;  // highest version handed out while some were live
   };
 
-  unsigned version_for(const void* key, const std::string& name);
+  // A new key's name version: 1 for the first live key with this name, then 2, 3...
+  unsigned new_version_for(const std::string& name);
+
+  // Per key in use: the name version its classes share (`#3` and `#3/1` name one key's classes)
+  // and how many of its subclasses are in use.
+  struct key_use {
+    unsigned version = 0;
+    unsigned live_subclasses = 0;
+  };
 
   std::size_t capacity_;
   std::unique_ptr<lock_class[]> classes_;  // [0] unused
@@ -69,6 +77,7 @@ class class_registry {
   class_index next_unused_ = 1;
   std::unordered_map<const void*, class_index> by_identity_;
   std::unordered_map<std::string, name_versions> versions_;
+  std::unordered_map<const void*, key_use> keys_;
 };
 
 }  // namespace lockdep::detail
