@@ -4,9 +4,8 @@
 // median and p99 over many new edges, and the memory per class and per dependency.
 #include <benchmark/benchmark.h>
 
-#include <atomic>
-
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <random>
