@@ -1,7 +1,9 @@
 // Finding a lock's class (lock-free through the map's cache, else registering it under the
 // graph lock), and forgetting classes when their key or their lock goes away.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "fast_path.hpp"
@@ -25,7 +27,15 @@ std::string class_name_for(const lock_map& map) {
   if (map.name() != nullptr) return map.name();
   const lockdep::source_location& where = map.where();
   if (where.file_name() == nullptr || where.file_name()[0] == '\0') return "lock_map";
-  return std::string(base_name(where.file_name())) + ":" + std::to_string(where.line());
+  // Built in place: this runs once per new per-instance class.
+  const char* base = base_name(where.file_name());
+  char line[16];
+  auto [line_end, error] = std::to_chars(line, line + sizeof line, where.line());
+  (void)error;  // 16 characters hold any line number
+  std::string name;
+  name.reserve(std::strlen(base) + 1 + static_cast<std::size_t>(line_end - line));
+  name.append(base).append(1, ':').append(line, line_end);
+  return name;
 }
 
 class_index register_class(thread_lock_state& state, lock_map& map, unsigned subclass,

@@ -27,12 +27,11 @@ class_registry::class_registry(std::size_t max_classes)
       identities_(std::make_unique<std::atomic<const void*>[]>(max_classes + 1)) {}
 
 class_index class_registry::find(const void* key, unsigned subclass) const {
-  auto found = by_identity_.find(identity_of(key, subclass));
-  return found == by_identity_.end() ? no_class : found->second;
+  const class_index* found = by_identity_.find(identity_of(key, subclass));
+  return found == nullptr ? no_class : *found;
 }
 
-unsigned class_registry::new_version_for(const std::string& name) {
-  name_versions& versions = versions_[name];
+unsigned class_registry::new_version(name_versions& versions) {
   if (versions.live == 0) versions.max_version = 0;
   return ++versions.max_version;
 }
@@ -48,17 +47,18 @@ class_index class_registry::create(const void* key, unsigned subclass, std::stri
     return no_class;
   }
   lock_class& created = classes_[index];
+  name_versions& versions = versions_[name];
   key_use& use = keys_[key];
-  if (use.live_subclasses++ == 0) use.version = new_version_for(name);
+  if (use.live_subclasses++ == 0) use.version = new_version(versions);
   created.name_version = use.version;
-  versions_[name].live++;
+  versions.live++;
   created.name = std::move(name);
   created.subclass = static_cast<std::uint8_t>(subclass);
   created.usage.store(0, std::memory_order_relaxed);
   created.after.clear();
   created.before.clear();
   created.chains.clear();
-  by_identity_.emplace(identity_of(key, subclass), index);
+  by_identity_[identity_of(key, subclass)] = index;
   // Publish last: the fast path treats a class whose identity matches as ready.
   identities_[index].store(identity_of(key, subclass), std::memory_order_release);
   return index;
@@ -68,8 +68,9 @@ void class_registry::destroy(class_index index) {
   lock_class& doomed = classes_[index];
   const void* identity_gone = identity(index);
   by_identity_.erase(identity_gone);
-  auto use = keys_.find(static_cast<const char*>(identity_gone) - doomed.subclass);
-  if (use != keys_.end() && --use->second.live_subclasses == 0) keys_.erase(use);
+  const void* key = static_cast<const char*>(identity_gone) - doomed.subclass;
+  key_use* use = keys_.find(key);
+  if (use != nullptr && --use->live_subclasses == 0) keys_.erase(key);
   auto versions = versions_.find(doomed.name);
   if (versions != versions_.end() && --versions->second.live == 0) versions_.erase(versions);
   identities_[index].store(nullptr, std::memory_order_release);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "lock_class.hpp"
+#include "pointer_map.hpp"
 
 namespace lockdep::detail {
 
@@ -59,8 +60,9 @@ class class_registry {
     unsigned max_version = 0;  // highest version handed out while some were live
   };
 
-  // A new key's name version: 1 for the first live key with this name, then 2, 3...
-  unsigned new_version_for(const std::string& name);
+  // A new key's name version, given the versions of its name: 1 for the first live key with
+  // this name, then 2, 3...
+  static unsigned new_version(name_versions& versions);
 
   // Per key in use: the name version its classes share (`#3` and `#3/1` name one key's classes)
   // and how many of its subclasses are in use.
@@ -75,9 +77,9 @@ class class_registry {
   std::unique_ptr<std::atomic<const void*>[]> identities_;
   std::vector<class_index> free_;
   class_index next_unused_ = 1;
-  std::unordered_map<const void*, class_index> by_identity_;
+  pointer_map<class_index> by_identity_;
   std::unordered_map<std::string, name_versions> versions_;
-  std::unordered_map<const void*, key_use> keys_;
+  pointer_map<key_use> keys_;
 };
 
 }  // namespace lockdep::detail

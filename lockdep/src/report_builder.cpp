@@ -135,6 +135,7 @@ graph_section::graph_section() {
 
 graph_section::~graph_section() {
   core().graph_lock.unlock();
+  if (undelivered.empty()) return;  // the common case: nothing was reported
   std::vector<report> ready;
   ready.swap(undelivered);
   for (report& finished : ready) deliver(finished);
