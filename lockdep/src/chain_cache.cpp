@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <iterator>
 
 namespace lockdep::detail {
 
@@ -10,24 +11,35 @@ namespace {
 // Small enough to stay in the nearest caches; the table doubles from here as chains are added.
 constexpr std::size_t initial_slot_count = 1024;
 
-// A table of `slot_count` empty slots, its mask in front.
-std::unique_ptr<std::atomic<std::uint64_t>[]> empty_table(std::size_t slot_count) {
-  auto table = std::make_unique<std::atomic<std::uint64_t>[]>(slot_count + 1);
-  table[0].store(slot_count - 1, std::memory_order_relaxed);
-  for (std::size_t i = 1; i <= slot_count; ++i) table[i].store(0, std::memory_order_relaxed);
+}  // namespace
+
+std::unique_ptr<chain_cache::slot_block[]> chain_cache::empty_table(std::size_t slot_count) {
+  constexpr std::size_t per_block = std::size(slot_block{}.slots);
+  auto table = std::make_unique<slot_block[]>(slot_count / per_block + 1);  // + the sentinel
+  for (std::size_t block = 0; block <= slot_count / per_block; ++block) {
+    for (std::atomic<std::uint64_t>& slot : table[block].slots) {
+      slot.store(empty_slot, std::memory_order_relaxed);
+    }
+  }
   return table;
 }
 
-}  // namespace
+std::uintptr_t chain_cache::table_word_of(const slot_block* table, std::size_t slot_count) {
+  auto shift = static_cast<std::uintptr_t>(64 - std::countr_zero(slot_count));
+  return reinterpret_cast<std::uintptr_t>(table) | shift;
+}
 
-chain_cache::chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks)
+chain_cache::chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks,
+                         std::atomic<std::uintptr_t>* publish_to)
     : max_chains_(max_chains),
       max_chain_hlocks_(max_chain_hlocks),
       // At most half full at the largest, so probes stay short even with tombstones.
       max_slot_count_(std::bit_ceil(std::max<std::size_t>(2 * max_chains, 64))),
-      slot_count_(std::min(max_slot_count_, initial_slot_count)) {
+      slot_count_(std::min(max_slot_count_, initial_slot_count)),
+      published_(publish_to != nullptr ? publish_to : &own_table_word_) {
   tables_.push_back(empty_table(slot_count_));
-  table_.store(tables_.back().get(), std::memory_order_relaxed);
+  table_word_ = table_word_of(tables_.back().get(), slot_count_);
+  published_->store(table_word_, std::memory_order_release);
   class_storage_ = std::make_unique_for_overwrite<class_index[]>(max_chain_hlocks);
   records_.reserve(max_chains);
 }
@@ -53,11 +65,12 @@ std::size_t chain_cache::allocate_classes(std::size_t length) {
   return npos;
 }
 
-bool chain_cache::probe(const std::atomic<std::uint64_t>* slots, std::size_t mask,
-                        std::uint64_t key) {
+bool chain_cache::probe(std::uintptr_t table_word, std::uint64_t key) {
+  const std::atomic<std::uint64_t>* slots = slots_of(table_word);
+  std::size_t mask = slot_count_of(table_word) - 1;
   std::uint64_t stored = stored_form(key);
   // Bounded: after heavy churn tombstones may leave no empty slot to stop at.
-  std::size_t slot = slot_of(stored, mask);
+  std::size_t slot = home_slot(stored, table_word);
   for (std::size_t probes = 0; probes <= mask; ++probes, slot = (slot + 1) & mask) {
     std::uint64_t present = slots[slot].load(std::memory_order_acquire);
     if (present == stored) return true;
@@ -67,20 +80,22 @@ bool chain_cache::probe(const std::atomic<std::uint64_t>* slots, std::size_t mas
 }
 
 void chain_cache::rehash(std::size_t slot_count) {
-  std::unique_ptr<std::atomic<std::uint64_t>[]> fresh_table = empty_table(slot_count);
-  std::atomic<std::uint64_t>* fresh = fresh_table.get() + 1;
+  std::unique_ptr<slot_block[]> fresh_table = empty_table(slot_count);
+  std::uintptr_t fresh_word = table_word_of(fresh_table.get(), slot_count);
+  std::atomic<std::uint64_t>* fresh = fresh_table[0].slots;
   std::size_t mask = slot_count - 1;
   for (const chain& live : records_) {
     if (live.classes.empty()) continue;
     std::uint64_t stored = stored_form(live.key);
-    std::size_t slot = slot_of(stored, mask);
+    std::size_t slot = home_slot(stored, fresh_word);
     while (fresh[slot].load(std::memory_order_relaxed) != empty_slot) slot = (slot + 1) & mask;
     fresh[slot].store(stored, std::memory_order_relaxed);
   }
-  table_.store(fresh_table.get(), std::memory_order_release);
+  tables_.push_back(std::move(fresh_table));
   slot_count_ = slot_count;
   tombstones_ = 0;
-  tables_.push_back(std::move(fresh_table));
+  table_word_ = fresh_word;
+  published_->store(fresh_word, std::memory_order_release);
 }
 
 void chain_cache::reserve_one() {
@@ -113,10 +128,10 @@ chain_cache::insert_result chain_cache::insert(std::uint64_t key,
   records_[record_id - 1] = {key, {class_storage_.get() + offset, classes.size()}};
   ++live_chains_;
 
-  std::atomic<std::uint64_t>* slots = table_.load(std::memory_order_relaxed) + 1;
+  std::atomic<std::uint64_t>* slots = this->slots();
   std::size_t mask = slot_count_ - 1;
   std::uint64_t stored = stored_form(key);
-  std::size_t slot = slot_of(stored, mask);
+  std::size_t slot = home_slot(stored, table_word_);
   while (true) {
     std::uint64_t present = slots[slot].load(std::memory_order_relaxed);
     if (present == empty_slot) break;
@@ -134,10 +149,10 @@ chain_cache::insert_result chain_cache::insert(std::uint64_t key,
 void chain_cache::remove(std::uint32_t id) {
   chain& doomed = records_[id - 1];
   if (doomed.key == 0 && doomed.classes.empty()) return;
-  std::atomic<std::uint64_t>* slots = table_.load(std::memory_order_relaxed) + 1;
+  std::atomic<std::uint64_t>* slots = this->slots();
   std::size_t mask = slot_count_ - 1;
   std::uint64_t stored = stored_form(doomed.key);
-  std::size_t slot = slot_of(stored, mask);
+  std::size_t slot = home_slot(stored, table_word_);
   for (std::size_t probes = 0; probes <= mask; ++probes, slot = (slot + 1) & mask) {
     std::uint64_t present = slots[slot].load(std::memory_order_relaxed);
     if (present == empty_slot) break;

@@ -7,15 +7,17 @@
 // happen only under the graph lock (one writer). The table is open addressing over atomic
 // 64-bit keys. It starts small and doubles as chains are added (up to twice max_chains slots),
 // so a program's working set of chains stays dense in the cache instead of scattered over the
-// largest table it could ever need. A table is one array: element 0 holds its mask, the slots
-// follow, so a reader gets a consistent mask and slots from one pointer. Growing fills the new
+// largest table it could ever need. The table is published as one word (table_word): the
+// slots' address with the shift that maps a key to its home slot in the low bits, so a reader
+// gets a consistent address and size from one load, and the fast path, which reads the word
+// from fast_path_view, is two dependent loads away from its answer. Growing fills the new
 // table completely, then publishes it with a release store: a reader finds every key inserted
 // before it looked. Old tables stay allocated until the cache is destroyed, since a reader may
-// still be probing one. A writer publishes a key with a release store after the
-// chain's record is complete; a reader that sees it needs nothing else from the record, so relaxed
-// loads suffice for the membership test. Removal replaces the key with a tombstone, so probes
-// continue past it; inserts reuse tombstones. A reader racing with a removal may still see the old
-// key, which at worst skips validating a chain that was valid when it was checked.
+// still be probing one. A writer publishes a key with a release store after the chain's
+// record is complete; a reader that sees it needs nothing else from the record. Removal
+// replaces the key with a tombstone, so probes continue past it; inserts reuse tombstones. A
+// reader racing with a removal may still see the old key, which at worst skips validating a
+// chain that was valid when it was checked.
 //
 // Not copyable or movable.
 #pragma once
@@ -39,27 +41,28 @@ class chain_cache {
     std::span<const class_index> classes;
   };
 
-  chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks);
+  // The table is published to `publish_to` (the fast path's view) if given, else kept here.
+  chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks,
+              std::atomic<std::uintptr_t>* publish_to = nullptr);
   chain_cache(const chain_cache&) = delete;
   chain_cache& operator=(const chain_cache&) = delete;
 
   // Lock-free.
   bool contains(std::uint64_t key) const {
-    const std::atomic<std::uint64_t>* table = table_.load(std::memory_order_acquire);
-    return probe(table + 1, table[0].load(std::memory_order_relaxed), key);
+    return probe(published_->load(std::memory_order_acquire), key);
   }
-  // contains() looking at the key's first two slots only: most keys are found there (the table
-  // is at most half full), and without a probe counter the fast path fits in scratch registers.
-  // False may mean "further along": the caller then falls back to contains(). Inline: every
-  // acquisition of a known chain ends here.
-  bool contains_near(std::uint64_t key) const {
-    const std::atomic<std::uint64_t>* table = table_.load(std::memory_order_acquire);
-    std::size_t mask = table[0].load(std::memory_order_relaxed);
-    const std::atomic<std::uint64_t>* slots = table + 1;
+  // contains() looking at the key's first two slots only, in the table `table_word` (the
+  // published word): most keys are found there (the table is at most half full), and without
+  // a probe counter or a wrap-around the fast path fits in a few scratch registers. False may
+  // mean "further along": the caller then falls back to contains(). Inline: every acquisition
+  // of a known chain ends here.
+  static bool contains_near(std::uintptr_t table_word, std::uint64_t key) {
+    const std::atomic<std::uint64_t>* slots = slots_of(table_word);
     std::uint64_t stored = stored_form(key);
-    std::size_t slot = slot_of(stored, mask);
+    std::size_t slot = home_slot(stored, table_word);
+    // slots[slot + 1] exists for the last slot too: the table ends with an empty sentinel.
     return slots[slot].load(std::memory_order_acquire) == stored ||
-           slots[(slot + 1) & mask].load(std::memory_order_acquire) == stored;
+           slots[slot + 1].load(std::memory_order_acquire) == stored;
   }
 
   enum class insert_result { inserted, chains_full, hlocks_full };
@@ -77,17 +80,38 @@ class chain_cache {
 
  private:
   static constexpr std::uint64_t empty_slot = 0;
-  static constexpr std::uint64_t tombstone = 1;
-  // Keys 0 and 1 are reserved for slot states: a stored key has its top bit set, so the cache
-  // tells chains apart by 63 bits. One instruction, where nudging the two reserved values away
+  static constexpr std::uint64_t tombstone = 2;
+  // Keys 0 and 2 are reserved for slot states: a stored key has its low bit set, so the cache
+  // tells chains apart by 63 bits. One instruction, where nudging the reserved values away
   // took three on every lookup.
-  static std::uint64_t stored_form(std::uint64_t key) { return key | (std::uint64_t{1} << 63); }
-  static std::size_t slot_of(std::uint64_t stored, std::size_t mask) {
-    // Chain keys are fully mixed (chain_key.hpp), so their low bits index the table as they are.
-    return static_cast<std::size_t>(stored) & mask;
+  static std::uint64_t stored_form(std::uint64_t key) { return key | 1; }
+
+  // The table word: the slots' address, 64-byte aligned, with 64 - log2(slot count) in its six
+  // low bits. A key's home slot is its top bits (chain keys are fully mixed, chain_key.hpp), so
+  // one shift finds it, with no mask to load.
+  static constexpr std::uintptr_t shift_bits = 63;
+  static const std::atomic<std::uint64_t>* slots_of(std::uintptr_t table_word) {
+    return reinterpret_cast<const std::atomic<std::uint64_t>*>(table_word & ~shift_bits);
+  }
+  static std::size_t home_slot(std::uint64_t stored, std::uintptr_t table_word) {
+    return static_cast<std::size_t>(stored >> (table_word & shift_bits));
+  }
+  static std::size_t slot_count_of(std::uintptr_t table_word) {
+    return std::size_t{1} << (64 - (table_word & shift_bits));
   }
 
-  static bool probe(const std::atomic<std::uint64_t>* slots, std::size_t mask, std::uint64_t key);
+  // Slots come in cache-line blocks, so the table is 64-byte aligned and its word has room for
+  // the shift.
+  struct alignas(64) slot_block {
+    std::atomic<std::uint64_t> slots[8];
+  };
+  // A table of `slot_count` empty slots (a power of two, at least 64) and an empty sentinel.
+  static std::unique_ptr<slot_block[]> empty_table(std::size_t slot_count);
+  static std::uintptr_t table_word_of(const slot_block* table, std::size_t slot_count);
+  // The current table's slots, for the writer.
+  std::atomic<std::uint64_t>* slots() { return tables_.back()[0].slots; }
+
+  static bool probe(std::uintptr_t table_word, std::uint64_t key);
   // Moves every live key into a fresh table of `slot_count` slots, dropping tombstones.
   void rehash(std::size_t slot_count);
   // Makes room for one more key: grows (or clears tombstones) when the table would be more
@@ -99,10 +123,12 @@ class chain_cache {
   std::size_t max_slot_count_;  // the table never grows past twice max_chains
   std::size_t slot_count_;
   std::size_t tombstones_ = 0;
-  // The current table: [0] is the mask, [1..] the slots.
-  std::atomic<std::atomic<std::uint64_t>*> table_;
+  std::uintptr_t table_word_ = 0;  // the current table's word, for the writer
+  // Where readers find it: here, or in the fast path's view.
+  std::atomic<std::uintptr_t> own_table_word_{0};
+  std::atomic<std::uintptr_t>* published_;
   // Every table ever used, the current one last: readers may still probe an old one.
-  std::vector<std::unique_ptr<std::atomic<std::uint64_t>[]>> tables_;
+  std::vector<std::unique_ptr<slot_block[]>> tables_;
   // Room for `length` classes in class_storage_: a freed block of that length, else fresh space
   // at the end, else part of a longer freed block. Returns the offset, or npos when full.
   std::size_t allocate_classes(std::size_t length);

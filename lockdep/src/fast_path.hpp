@@ -42,7 +42,8 @@ namespace lockdep::detail {
 }
 
 [[gnu::always_inline]] inline bool chain_is_cached(std::uint64_t chain_key) {
-  return fast_view.chains.load(std::memory_order_relaxed)->contains_near(chain_key);
+  return chain_cache::contains_near(fast_view.chain_table.load(std::memory_order_acquire),
+                                    chain_key);
 }
 
 // Records a blocking, checked acquisition of `map` if everything it needs was validated before.

@@ -10,8 +10,6 @@
 
 namespace lockdep::detail {
 
-class chain_cache;
-
 // The epoch of a validator that turned itself off: never a generation, so no thread's state
 // matches it and every lock call takes the full path, which sees that validation is off.
 inline constexpr std::uint64_t validation_off_epoch = ~std::uint64_t{0};
@@ -23,8 +21,8 @@ struct alignas(64) fast_path_view {
   // Class identities by class index (class_registry's dense mirror), valid up to class_limit.
   std::atomic<const std::atomic<const void*>*> class_identities{nullptr};
   std::atomic<std::uint32_t> class_limit{0};
-  // The chain cache (its lookups are lock-free).
-  std::atomic<const chain_cache*> chains{nullptr};
+  // The chain cache's current table (chain_cache::contains_near reads it without locks).
+  std::atomic<std::uintptr_t> chain_table{0};
 };
 
 // Hidden: internal to the library, so code in it reaches the view directly rather than through

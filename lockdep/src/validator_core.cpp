@@ -14,7 +14,8 @@ void validator_core::rebuild(const options& configured) {
   config = configured;
   classes = std::make_unique<class_registry>(config.max_classes);
   graph = std::make_unique<dependency_graph>(*classes, config.max_dependencies);
-  chains = std::make_unique<chain_cache>(config.max_chains, config.max_chain_hlocks);
+  chains = std::make_unique<chain_cache>(config.max_chains, config.max_chain_hlocks,
+                                         &fast_view.chain_table);
   stacks = std::make_unique<stack_store>(config.max_stack_entries);
   unindexed_chains.clear();
   reported_ids.clear();
@@ -22,7 +23,6 @@ void validator_core::rebuild(const options& configured) {
   fast_view.class_identities.store(classes->identities(), std::memory_order_release);
   fast_view.class_limit.store(static_cast<std::uint32_t>(classes->capacity()),
                               std::memory_order_release);
-  fast_view.chains.store(chains.get(), std::memory_order_release);
 }
 
 void lock_for_fork() {
