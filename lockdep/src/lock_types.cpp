@@ -29,6 +29,15 @@ acquire_request trylock(unsigned subclass, lock_access access = lock_access::exc
   detail::lock_acquire_full(map, blocking(map.default_subclass()), ip);
 }
 
+// A spinning waiter's pause between reads of the lock word, doubled up to this many.
+constexpr unsigned max_backoff_pauses = 64;
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 }  // namespace
 
 mutex::~mutex() {
@@ -266,14 +275,16 @@ void rwlock::unlock_shared() {
 }
 
 void spinlock::spin_until_acquired() {
+  // Test-and-test-and-set with exponential backoff: a waiter that reads the lock word often
+  // pulls its line away from the holder, whose next write (in its critical section, or the
+  // release) then waits for the line to come back. Yield now and then: with few cores the
+  // holder may be waiting for ours.
+  unsigned backoff = 1;
   while (locked_.exchange(true, std::memory_order_acquire)) {
-    // Spin on a read (no cache-line ping-pong), and yield now and then: with few cores the
-    // holder may be waiting for ours.
     for (unsigned spins = 1; locked_.load(std::memory_order_relaxed); ++spins) {
+      for (unsigned pause = 0; pause < backoff; ++pause) cpu_relax();
+      if (backoff < max_backoff_pauses) backoff *= 2;
       if (spins % 128 == 0) std::this_thread::yield();
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
     }
   }
 }
