@@ -29,16 +29,22 @@ namespace lockdep::detail {
           state.suppressed) == 0;
 }
 
-// The class cached in the map for `subclass`, if it is still the map's class (a testing reset
-// or a forgotten key may have reused the slot since); no_class otherwise.
-[[gnu::always_inline]] inline class_index cached_class_of(const lock_map& map, unsigned subclass) {
-  // no_class needs no test of its own: slot 0's identity is always null, which no lock's is.
-  class_index cached = lock_map_access::cached_class(map, subclass).load(std::memory_order_acquire);
-  if (cached > fast_view.class_limit.load(std::memory_order_relaxed)) return no_class;
+// Whether `cached`, read from the map's class cache for `subclass`, is still the map's class (a
+// testing reset or a forgotten key may have reused the slot since). no_class never is: slot 0's
+// identity is always null, which no lock's is, so it needs no test of its own.
+[[gnu::always_inline]] inline bool still_class_of(const lock_map& map, unsigned subclass,
+                                                  class_index cached) {
+  if (cached > fast_view.class_limit.load(std::memory_order_relaxed)) return false;
   const std::atomic<const void*>* identities =
       fast_view.class_identities.load(std::memory_order_relaxed);
   const void* identity = class_registry::identity_of(map.class_identity(), subclass);
-  return identities[cached].load(std::memory_order_acquire) == identity ? cached : no_class;
+  return identities[cached].load(std::memory_order_acquire) == identity;
+}
+
+// The class cached in the map for `subclass` if it is still the map's class; no_class otherwise.
+[[gnu::always_inline]] inline class_index cached_class_of(const lock_map& map, unsigned subclass) {
+  class_index cached = lock_map_access::cached_class(map, subclass).load(std::memory_order_acquire);
+  return still_class_of(map, subclass, cached) ? cached : no_class;
 }
 
 [[gnu::always_inline]] inline bool chain_is_cached(std::uint64_t chain_key) {
@@ -54,8 +60,9 @@ namespace lockdep::detail {
       request.subclass >= max_subclasses || state.depth >= state.max_depth) {
     return false;
   }
-  class_index lock_class = cached_class_of(map, request.subclass);
-  if (lock_class == no_class) return false;
+  class_index lock_class =
+      lock_map_access::cached_class(map, request.subclass).load(std::memory_order_acquire);
+  if (!still_class_of(map, request.subclass, lock_class)) return false;
   std::uint64_t chain_key =
       iterate_chain_key(state.chain_key, held_lock_id(lock_class, request.access));
   // A cached chain needs no usage marking: its key includes this class's access, so the
