@@ -8,6 +8,7 @@
 #include "lockdep/mutex.hpp"
 #include "lockdep/options.hpp"
 #include "lockdep/report.hpp"
+#include "lockdep/report_subscription.hpp"
 #include "lockdep/shared_mutex.hpp"
 #include "lockdep/spinlock.hpp"
 #include "lockdep/validator.hpp"

@@ -1,0 +1,32 @@
+#include "lockdep/report_subscription.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "validator_core.hpp"
+
+namespace lockdep {
+
+struct report_subscription::listener final : detail::report_listener {
+  explicit listener(std::function<void(const report&)> callback)
+      : on_report_callback(std::move(callback)) {}
+  void on_report(const report& issued) override { on_report_callback(issued); }
+  bool echo_to_log() const override { return true; }
+
+  std::function<void(const report&)> on_report_callback;
+};
+
+report_subscription::report_subscription(std::function<void(const report&)> on_report)
+    : listener_(std::make_unique<listener>(std::move(on_report))) {
+  detail::validator_core& shared = detail::core();
+  std::lock_guard guard(shared.listeners_lock);
+  shared.listeners.push_back(listener_.get());
+}
+
+report_subscription::~report_subscription() {
+  detail::validator_core& shared = detail::core();
+  std::lock_guard guard(shared.listeners_lock);
+  std::erase(shared.listeners, listener_.get());
+}
+
+}  // namespace lockdep
