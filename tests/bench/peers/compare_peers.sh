@@ -20,7 +20,7 @@ started=$SECONDS
 say() { echo "peers: $*" >&2; }
 
 install_missing_packages() {
-  bash "$repo/.ci/bootstrap"
+  bash "$repo/.ci/bootstrap" >&2
   local packages=(g++ clang valgrind libabsl-dev pkg-config coreutils xz-utils zstd)
   local missing=() package
   for package in "${packages[@]}"; do
@@ -33,8 +33,9 @@ install_missing_packages() {
   [ "$(id -u)" -eq 0 ] || as_root=(sudo)
   say "installing ${missing[*]}"
   "${as_root[@]}" apt-get update -qq
+  # apt's progress goes to stderr with ours: stdout is the table.
   DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}"
+    "${missing[@]}" >&2
 }
 
 # Runs a build step with its output in the log; shows the end of the log if it fails.
