@@ -71,6 +71,8 @@ class chain_cache {
   // Forgets a chain (its record and its key). Graph lock held.
   void remove(std::uint32_t id);
   const chain* record(std::uint32_t id) const;
+  // Chain ids run from 1 to this (some may be free).
+  std::uint32_t last_id() const { return static_cast<std::uint32_t>(records_.size()); }
 
   std::size_t size() const { return live_chains_; }
   std::size_t slot_count() const { return slot_count_; }

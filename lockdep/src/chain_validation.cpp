@@ -32,6 +32,8 @@ bool record_chain(validator_core& shared, const thread_lock_state& state, const 
   }
   // Indexed by class only when a class is first forgotten (most programs never forget one).
   shared.unindexed_chains.push_back(chain_id);
+  ++shared.new_chains;
+  shared.deepest_chain = std::max(shared.deepest_chain, classes.size());
   return true;
 }
 
@@ -57,6 +59,23 @@ bool check_recursion(const thread_lock_state& state, const held_lock& next) {
   return true;
 }
 
+// For the graph dumps: the first distinct cycles reported.
+void remember_cycle(validator_core& shared, const std::vector<path_step>& path) {
+  std::vector<validator_core::cycle_member> cycle;
+  for (const path_step& step : path) {
+    cycle.push_back({step.lock_class, shared.classes->identity(step.lock_class)});
+  }
+  auto same = [&cycle](const std::vector<validator_core::cycle_member>& known) {
+    return std::equal(known.begin(), known.end(), cycle.begin(), cycle.end(),
+                      [](const auto& a, const auto& b) { return a.identity == b.identity; });
+  };
+  if (shared.reported_cycles.size() >= validator_core::max_reported_cycles ||
+      std::any_of(shared.reported_cycles.begin(), shared.reported_cycles.end(), same)) {
+    return;
+  }
+  shared.reported_cycles.push_back(std::move(cycle));
+}
+
 void report_circular(validator_core& shared, const thread_lock_state& state, const held_lock& held,
                      const held_lock& next, const std::vector<path_step>& path) {
   report circular = start_report(report_kind::circular_dependency, state, next.acquire_ip);
@@ -72,6 +91,7 @@ void report_circular(validator_core& shared, const thread_lock_state& state, con
     step.trace = i == 0 ? circular.backtrace : stored_stack(path[i].trace);
     circular.chain.push_back(std::move(step));
   }
+  remember_cycle(shared, path);
   issue(std::move(circular));
 }
 

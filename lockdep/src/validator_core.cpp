@@ -20,6 +20,9 @@ void validator_core::rebuild(const options& configured) {
   unindexed_chains.clear();
   reported_ids.clear();
   reports_issued = 0;
+  new_chains = 0;
+  deepest_chain = 0;
+  reported_cycles.clear();
   fast_view.class_identities.store(classes->identities(), std::memory_order_release);
   fast_view.class_limit.store(static_cast<std::uint32_t>(classes->capacity()),
                               std::memory_order_release);

@@ -56,7 +56,18 @@ struct validator_core {
   // a chain allocates nothing once it has grown).
   std::vector<class_index> chain_scratch;
 
+  // Counters for /proc/lockdep_stats.
+  std::uint64_t new_chains = 0;   // chains validated by the slow path (chain lookup misses)
+  std::size_t deepest_chain = 0;  // the most classes in one validated chain
   std::size_t reports_issued = 0;
+  // The class cycles of the first circular reports, acquiring class first (for the graph
+  // dumps), each class with its identity then: a slot reused since is not that class.
+  struct cycle_member {
+    class_index lock_class;
+    const void* identity;
+  };
+  static constexpr std::size_t max_reported_cycles = 64;
+  std::vector<std::vector<cycle_member>> reported_cycles;
   std::unordered_set<std::string> reported_ids;  // keep_going: each problem once
 
   // Reports are delivered after the graph lock is released, so listeners have their own

@@ -11,4 +11,5 @@
 #include "lockdep/report_subscription.hpp"
 #include "lockdep/shared_mutex.hpp"
 #include "lockdep/spinlock.hpp"
+#include "lockdep/state.hpp"
 #include "lockdep/validator.hpp"

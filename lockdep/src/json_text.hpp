@@ -1,0 +1,21 @@
+// Small pieces of JSON output shared by the graph export and the JSON report lines: strings
+// escaped per RFC 8259 (so class names and symbols of any bytes stay valid JSON) and stack
+// frames as objects. No JSON library: the output is simple and only written, never parsed.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "lockdep/report.hpp"
+
+namespace lockdep::detail {
+
+// Appends `text` as a quoted JSON string.
+void append_json_string(std::string& out, std::string_view text);
+
+// {"address":"0x...","function":"...","offset":N,"size":N,"module":"...","text":"f+0x1/0x2"}
+void append_json_frame(std::string& out, const stack_frame& frame);
+// [frame, frame, ...]
+void append_json_trace(std::string& out, const stack_trace& trace);
+
+}  // namespace lockdep::detail
