@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -21,6 +22,30 @@ bool parse_size(std::string_view text, std::size_t& into) {
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc{} || end != text.data() + text.size() || value == 0) return false;
   into = value;
+  return true;
+}
+
+// A signal number, or a name with or without its SIG prefix; only signals a program can catch
+// and that do not mean a fault.
+bool parse_signal(std::string_view text, int& into) {
+  static constexpr struct {
+    std::string_view name;
+    int number;
+  } names[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"USR1", SIGUSR1},
+               {"USR2", SIGUSR2}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+               {"CONT", SIGCONT}, {"TSTP", SIGTSTP}, {"WINCH", SIGWINCH}, {"PWR", SIGPWR}};
+  if (text.starts_with("SIG")) text.remove_prefix(3);
+  for (const auto& known : names) {
+    if (text == known.name) return into = known.number, true;
+  }
+  int number = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (error != std::errc{} || end != text.data() + text.size()) return false;
+  bool catchable = number >= 1 && number <= SIGRTMAX && number != SIGKILL && number != SIGSTOP;
+  bool fault = number == SIGSEGV || number == SIGBUS || number == SIGFPE || number == SIGILL ||
+               number == SIGABRT || number == SIGTRAP || number == SIGSYS;
+  if (!catchable || fault) return false;
+  into = number;
   return true;
 }
 
@@ -47,6 +72,27 @@ std::string apply(std::string_view key, std::string_view value, options& into) {
     if (value.empty()) return "expects a path, stderr or stdout";
     into.log_path = value;
     return "";
+  }
+  struct path_option {
+    std::string_view key;
+    std::string options::*field;
+  };
+  static constexpr path_option paths[] = {
+      {"json_log_path", &options::json_log_path},
+      {"dump_path", &options::dump_path},
+      {"graph_dot_path", &options::graph_dot_path},
+      {"graph_json_path", &options::graph_json_path},
+  };
+  for (const path_option& option : paths) {
+    if (key != option.key) continue;
+    if (value.empty()) return "expects a path, stderr or stdout";
+    into.*option.field = value;
+    return "";
+  }
+  if (key == "dump_signal") {
+    return parse_signal(value, into.dump_signal)
+               ? ""
+               : "expects a signal a program can catch (a number, or a name such as SIGUSR2)";
   }
   for (const size_option& option : sizes) {
     if (key != option.key) continue;

@@ -65,9 +65,12 @@ void deliver(report& finished) {
       echo = echo || listener->echo_to_log();
     }
   }
-  if (echo) {
+  if (echo || !shared.config.json_log_path.empty()) {
     std::lock_guard guard(shared.output_lock);
-    print_report(finished);
+    if (echo) print_report(finished);
+    if (!shared.config.json_log_path.empty()) {
+      write_json_report(finished, shared.config.json_log_path);
+    }
   }
   if (finished.kind == report_kind::assertion_failed && shared.config.abort_on_assert) {
     std::abort();

@@ -4,8 +4,12 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 #include "lockdep/options.hpp"
 #include "lockdep/output.hpp"
@@ -60,6 +64,61 @@ void print_report(const report& issued) {
     logger.warn("{}{}", kernel_timestamp(), line);
   }
   logger.flush();
+}
+
+std::string with_process_id(const std::string& path) {
+  std::string expanded;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 1 < path.size() && path[i + 1] == 'p') {
+      expanded += std::to_string(getpid());
+      ++i;
+    } else {
+      expanded += path[i];
+    }
+  }
+  return expanded;
+}
+
+std::FILE* open_output(const std::string& path, const char* mode, const char* what) {
+  if (path == "stderr") return stderr;
+  if (path == "stdout") return stdout;
+  std::string expanded = with_process_id(path);
+  std::FILE* file = std::fopen(expanded.c_str(), mode);
+  if (file == nullptr) {
+    std::fprintf(stderr, "lockdep: cannot open %s %s (%s)\n", what, expanded.c_str(),
+                 std::strerror(errno));
+  }
+  return file;
+}
+
+void close_output(std::FILE* file) {
+  if (file == stderr || file == stdout) {
+    std::fflush(file);
+    return;
+  }
+  if (file != nullptr) std::fclose(file);
+}
+
+void write_json_report(const report& issued, const std::string& path) {
+  // Kept open between reports; the output lock serializes every use.
+  static std::FILE* file = nullptr;
+  static std::string opened_path;
+  static bool failed = false;  // said once; not retried for the same path
+  if (path != opened_path) {
+    close_output(file);
+    file = nullptr;
+    opened_path = path;
+    failed = false;
+  }
+  if (file == nullptr && !failed) {
+    file = open_output(path, "a", "json_log_path");
+    failed = file == nullptr;
+  }
+  if (file == nullptr) return;
+  std::string line = issued.json();
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), file);
+  std::fflush(file);  // visible before a real deadlock hangs the program
 }
 
 }  // namespace lockdep::detail

@@ -3,11 +3,25 @@
 // `[ seconds.micros]` timestamp since process start. Users may add sinks to the logger.
 #pragma once
 
+#include <cstdio>
+#include <string>
+
 #include "lockdep/report.hpp"
 
 namespace lockdep::detail {
 
 void print_report(const report& issued);
+// Appends the report as one JSON line to `path` (LOCKDEP_OPTIONS json_log_path; `%p` is the
+// process id). The file stays open, and is reopened when the path changes. output_lock held.
+void write_json_report(const report& issued, const std::string& path);
+
+// `path` with each `%p` replaced by the process id.
+std::string with_process_id(const std::string& path);
+// "stderr", "stdout", or the file at `path` (after with_process_id) opened with `mode`;
+// nullptr, with a message on stderr naming `what` (the option), when it cannot be opened.
+std::FILE* open_output(const std::string& path, const char* mode, const char* what);
+// Closes what open_output returned, unless it is stderr or stdout.
+void close_output(std::FILE* file);
 // Seconds since the process started, for report timestamps.
 double seconds_since_start();
 

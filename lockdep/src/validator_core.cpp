@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "state_exports.hpp"
+
 namespace lockdep::detail {
 
 validator_core::validator_core(const options& configured) {
@@ -59,6 +61,10 @@ validator_core& create_core() {
   // Never destroyed: locks may be used from static destructors and thread exit.
   static validator_core* shared = new validator_core(current_options());
   created_core.store(shared, std::memory_order_release);
+  // After the core is published: the dump thread's creation may come back here (through the
+  // LD_PRELOAD mode's pthread_create), and must find it.
+  static std::once_flag exports_installed;
+  std::call_once(exports_installed, [] { install_state_exports(shared->config); });
   return *shared;
 }
 

@@ -2,6 +2,8 @@
 // and do not stop the rest.
 #include <catch2/catch.hpp>
 
+#include <csignal>
+
 #include "lockdep/options.hpp"
 
 TEST_CASE("options parse key=value pairs separated by colons", "[options]") {
@@ -44,4 +46,35 @@ TEST_CASE("empty option text changes nothing", "[options]") {
   CHECK(lockdep::parse_options("", parsed).empty());
   CHECK(lockdep::parse_options(":::", parsed).empty());
   CHECK(parsed.max_lock_depth == 48);
+}
+
+TEST_CASE("output paths and the dump signal parse", "[options]") {
+  lockdep::options parsed;
+  auto errors = lockdep::parse_options(
+      "json_log_path=/tmp/r.jsonl:dump_path=stderr:graph_dot_path=/tmp/g%p.dot:"
+      "graph_json_path=/tmp/g.json:dump_signal=SIGUSR2",
+      parsed);
+  CHECK(errors.empty());
+  CHECK(parsed.json_log_path == "/tmp/r.jsonl");
+  CHECK(parsed.dump_path == "stderr");
+  CHECK(parsed.graph_dot_path == "/tmp/g%p.dot");
+  CHECK(parsed.graph_json_path == "/tmp/g.json");
+  CHECK(parsed.dump_signal == SIGUSR2);
+  CHECK(lockdep::parse_options("dump_signal=USR1", parsed).empty());
+  CHECK(parsed.dump_signal == SIGUSR1);
+  CHECK(lockdep::parse_options("dump_signal=10", parsed).empty());
+  CHECK(parsed.dump_signal == 10);
+}
+
+TEST_CASE("signals that cannot be caught or mean a fault are refused", "[options]") {
+  for (const char* bad : {"dump_signal=SIGKILL", "dump_signal=9", "dump_signal=SIGSTOP",
+                          "dump_signal=SIGSEGV", "dump_signal=0", "dump_signal=USR9",
+                          "dump_signal=1000", "dump_signal=", "json_log_path="}) {
+    lockdep::options parsed;
+    auto errors = lockdep::parse_options(bad, parsed);
+    INFO(bad);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].position == 0);
+    CHECK(parsed.dump_signal == 0);
+  }
 }

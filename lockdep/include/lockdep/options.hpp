@@ -18,6 +18,18 @@ struct options {
   bool abort_on_assert = false;
   // Where reports go: "stderr" (default), "stdout", or a file path (appended).
   std::string log_path = "stderr";
+  // Reports as JSON lines (report::json()), appended to this file as well; empty: none.
+  std::string json_log_path;
+
+  // State dumps (lockdep/state.hpp), written at exit and whenever dump_signal arrives; empty:
+  // none. "stderr", "stdout" or a path; `%p` in a path becomes the process id, so that the
+  // processes of one program do not overwrite each other's files.
+  std::string dump_path;        // /proc/lockdep, /proc/lockdep_chains and /proc/lockdep_stats
+  std::string graph_dot_path;   // the dependency graph as Graphviz DOT
+  std::string graph_json_path;  // the dependency graph as JSON
+  // A signal (number or name, e.g. SIGUSR2) that writes the dumps above while the program runs,
+  // for a program that hangs. 0: none. Handled by a thread of the validator's.
+  int dump_signal = 0;
 
   // Table sizes. Running out prints the kernel's `BUG: MAX_... too low!` and turns the
   // validator off; the program continues.

@@ -121,6 +121,11 @@ struct report {
   std::vector<std::string> kernel_lines() const;
   // kernel_lines() joined with '\n' (and a final newline).
   std::string kernel_text() const;
+  // The report as one line of JSON (no newline): kind, id, thread, cpu, timestamp, the locks,
+  // the cycle and its chain with each dependency's frames, held locks, backtrace, the
+  // kind-specific details, and the kernel text. For CI and tools (LOCKDEP_OPTIONS
+  // json_log_path writes one such line per report).
+  std::string json() const;
 };
 
 }  // namespace lockdep

@@ -1,0 +1,101 @@
+// Writing the state dumps LOCKDEP_OPTIONS asks for (dump_path, graph_dot_path,
+// graph_json_path): at exit, and whenever dump_signal arrives.
+//
+// A signal handler may do almost nothing safely (taking the graph lock or allocating there
+// could deadlock with the thread it interrupted), so the handler writes one byte to a pipe and
+// a thread of ours, started only when dump_signal is set, does the writing.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "lockdep/state.hpp"
+#include "report_output.hpp"
+#include "state_exports.hpp"
+#include "validator_core.hpp"
+
+namespace lockdep::detail {
+namespace {
+
+int signal_pipe[2] = {-1, -1};
+
+void write_text(const std::string& path, const std::string& text, const char* what) {
+  std::FILE* file = open_output(path, "w", what);
+  if (file == nullptr) return;
+  std::fwrite(text.data(), 1, text.size(), file);
+  close_output(file);
+}
+
+void on_dump_signal(int) {
+  int saved = errno;  // the interrupted code may be about to read errno
+  char wake = 1;
+  [[maybe_unused]] ssize_t written = write(signal_pipe[1], &wake, 1);
+  errno = saved;
+}
+
+void* dump_on_signal(void*) {
+  pthread_setname_np(pthread_self(), "lockdep-dump");
+  while (true) {
+    char wake;
+    ssize_t got = read(signal_pipe[0], &wake, 1);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return nullptr;
+    write_state_exports(core().config);
+  }
+}
+
+void start_signal_thread(int signal) {
+  if (pipe(signal_pipe) != 0) {
+    std::fprintf(stderr, "lockdep: cannot create a pipe for dump_signal (%s); ignored\n",
+                 std::strerror(errno));
+    return;
+  }
+  pthread_t thread;
+  if (pthread_create(&thread, nullptr, dump_on_signal, nullptr) != 0) {
+    std::fprintf(stderr, "lockdep: cannot start the dump_signal thread; ignored\n");
+    return;
+  }
+  pthread_detach(thread);
+  struct sigaction action {};
+  action.sa_handler = on_dump_signal;
+  action.sa_flags = SA_RESTART;  // the program's interrupted system calls carry on
+  sigemptyset(&action.sa_mask);
+  sigaction(signal, &action, nullptr);
+}
+
+}  // namespace
+
+bool wants_state_exports(const options& configured) {
+  return !configured.dump_path.empty() || !configured.graph_dot_path.empty() ||
+         !configured.graph_json_path.empty();
+}
+
+void write_state_exports(const options& configured) {
+  if (!wants_state_exports(configured)) return;
+  validator_state state = snapshot();
+  if (!configured.dump_path.empty()) {
+    write_text(
+        configured.dump_path,
+        proc_lockdep(state) + "\n" + proc_lockdep_chains(state) + "\n" + proc_lockdep_stats(state),
+        "dump_path");
+  }
+  if (!configured.graph_dot_path.empty()) {
+    write_text(configured.graph_dot_path, graph_dot(state), "graph_dot_path");
+  }
+  if (!configured.graph_json_path.empty()) {
+    write_text(configured.graph_json_path, graph_json(state), "graph_json_path");
+  }
+}
+
+void install_state_exports(const options& configured) {
+  if (!wants_state_exports(configured)) return;
+  std::atexit([] { write_state_exports(core().config); });
+  if (configured.dump_signal != 0) start_signal_thread(configured.dump_signal);
+}
+
+}  // namespace lockdep::detail

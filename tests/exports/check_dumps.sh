@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The LOCKDEP_OPTIONS dumps of dump_program: written at exit where the options say (with %p as
+# the process id), and on dump_signal while the program still runs.
+set -euo pipefail
+program=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+LOCKDEP_OPTIONS="dump_path=$dir/dump.txt:graph_dot_path=$dir/graph-%p.dot:graph_json_path=$dir/graph.json" \
+  "$program" 2>"$dir/stderr"
+grep -q 'possible circular locking dependency detected' "$dir/stderr"
+grep -qx 'all lock classes:' "$dir/dump.txt"
+grep -qx 'all lock chains:' "$dir/dump.txt"
+grep -q ' FD:    1 BD:    0 +.+.: exports_a$' "$dir/dump.txt"
+grep -q '^ lock-classes: *2 \[max: ' "$dir/dump.txt"
+dot_files=("$dir"/graph-*.dot)
+[ ${#dot_files[@]} -eq 1 ] && [[ ${dot_files[0]} =~ graph-[0-9]+\.dot$ ]]
+grep -q 'label="exports_a\\n{+.+.}", color=red' "${dot_files[0]}"
+grep -q 'refused: closes a cycle' "${dot_files[0]}"
+grep -q '"cycles":\[\[' "$dir/graph.json"
+
+LOCKDEP_OPTIONS="dump_path=$dir/signal.txt:dump_signal=SIGUSR2" \
+  "$program" signal "$dir/signal.txt" >"$dir/out" 2>/dev/null
+grep -qx 'dumped while running' "$dir/out"
+grep -qx 'all lock classes:' "$dir/signal.txt"
+
+# A malformed option is named, and the program still runs and reports.
+LOCKDEP_OPTIONS="dump_signal=SIGKILL:graph_dot_path=$dir/after.dot" "$program" 2>"$dir/stderr"
+grep -q "LOCKDEP_OPTIONS at offset 0: 'dump_signal' expects a signal" "$dir/stderr"
+grep -q 'possible circular locking dependency detected' "$dir/stderr"
+grep -q 'digraph lockdep' "$dir/after.dot"
+echo "check_dumps: exit, signal and malformed-option dumps as expected"
