@@ -1,4 +1,6 @@
-// lockdep-run PROGRAM [ARGS...]: runs PROGRAM with the lock validator preloaded.
+// lockdep-run [--graph FILE] [--graph-json FILE] [--dump FILE] [--json-log FILE] PROGRAM [ARGS...]:
+// runs PROGRAM with the lock validator preloaded; the flags add the LOCKDEP_OPTIONS entries
+// graph_dot_path, graph_json_path, dump_path and json_log_path for it.
 //
 // Sets LD_PRELOAD to the absolute path of liblockdep_preload.so (found relative to this
 // launcher: ../lib in the build tree, the library directory once installed; any LD_PRELOAD
@@ -93,18 +95,65 @@ bool report_printed(const std::string& report_file) {
   exit(128 + signal);
 }
 
+// The launcher's own options, each a shorthand for a LOCKDEP_OPTIONS entry: the text to add to
+// LOCKDEP_OPTIONS, or an error. `argv[*next]` is the first argument not taken.
+struct launcher_flag {
+  const char* name;
+  const char* option;
+};
+constexpr launcher_flag launcher_flags[] = {
+    {"--graph", "graph_dot_path"},
+    {"--graph-json", "graph_json_path"},
+    {"--dump", "dump_path"},
+    {"--json-log", "json_log_path"},
+};
+
+std::string take_launcher_flags(int argc, char** argv, int* next) {
+  std::string added;
+  int at = 1;
+  while (at < argc && argv[at][0] == '-' && strcmp(argv[at], "-h") != 0 &&
+         strcmp(argv[at], "--help") != 0) {
+    if (strcmp(argv[at], "--") == 0) {
+      ++at;
+      break;
+    }
+    const launcher_flag* known = nullptr;
+    for (const launcher_flag& flag : launcher_flags) {
+      if (strcmp(argv[at], flag.name) == 0) known = &flag;
+    }
+    if (known == nullptr) fail(2, std::string("unknown option ") + argv[at] + " (see --help)");
+    if (at + 1 >= argc) fail(2, std::string(known->name) + " needs a file name");
+    const char* path = argv[at + 1];
+    // LOCKDEP_OPTIONS separates its entries with ':'.
+    if (strchr(path, ':') != nullptr) fail(2, std::string(known->name) + ": ':' in " + path);
+    added += std::string(":") + known->option + "=" + path;
+    at += 2;
+  }
+  *next = at;
+  return added;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    fprintf(argc < 2 ? stderr : stdout,
-            "usage: lockdep-run PROGRAM [ARGS...]\n"
+  int program_at = 1;
+  std::string added_options = take_launcher_flags(argc, argv, &program_at);
+  if (program_at >= argc || strcmp(argv[program_at], "--help") == 0 ||
+      strcmp(argv[program_at], "-h") == 0) {
+    bool asked = program_at < argc;
+    fprintf(asked ? stdout : stderr,
+            "usage: lockdep-run [--graph FILE.dot] [--graph-json FILE] [--dump FILE]\n"
+            "                   [--json-log FILE] [--] PROGRAM [ARGS...]\n"
             "Runs PROGRAM with the lock validator preloaded (liblockdep_preload.so). Exit status:\n"
             "the program's, or LOCKDEP_OPTIONS exitcode (default %d) if a report was printed and\n"
-            "the program exited with 0. Options: LOCKDEP_OPTIONS=key=value:... (see README).\n",
+            "the program exited with 0. --graph, --graph-json and --dump write the dependency\n"
+            "graph (DOT, JSON) and /proc/lockdep-style dumps at exit, --json-log the reports as\n"
+            "JSON lines; %%p in a name is the process id. Options: LOCKDEP_OPTIONS=key=value:...\n"
+            "(see README).\n",
             lockdep::preload::default_exitcode);
-    return argc < 2 ? 2 : 0;
+    return asked ? 0 : 2;
   }
+  argv += program_at - 1;  // argv[1] is the program from here on
   const char* options_text = getenv("LOCKDEP_OPTIONS");
   // The preload library prints any error in these options; the launcher only needs the value.
   int exitcode =
@@ -130,6 +179,10 @@ int main(int argc, char** argv) {
     if (existing != nullptr && existing[0] != '\0') preload += std::string(":") + existing;
     setenv("LD_PRELOAD", preload.c_str(), 1);
     setenv(lockdep::preload::report_file_variable, report_file.c_str(), 1);
+    if (!added_options.empty()) {
+      std::string all = options_text != nullptr ? options_text : "";
+      setenv("LOCKDEP_OPTIONS", (all + added_options).c_str(), 1);
+    }
     execvp(argv[1], argv + 1);
     int error = errno;
     fprintf(stderr, "lockdep-run: cannot run %s: %s\n", argv[1], strerror(error));

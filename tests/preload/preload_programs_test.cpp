@@ -4,6 +4,11 @@
 // report must be out before the hang, and the status is then timeout's 124.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -247,4 +252,36 @@ TEST_CASE("preload: the C++ standard library's locks work through the interposer
   run_result inverted = run("cxx_locks", "abba");
   require_one_report(inverted, circular);
   CHECK(inverted.exit_status == 66);
+}
+
+TEST_CASE("preload: lockdep-run --graph and --json-log write the graph and the reports",
+          "[preload]") {
+  std::string base = "/tmp/lockdep_preload_graph_" + std::to_string(getpid());
+  std::string graph = base + ".dot", reports = base + ".jsonl";
+  std::remove(graph.c_str());
+  std::remove(reports.c_str());
+  run_result result = run_under_lockdep("--graph " + graph + " --json-log " + reports + " -- " +
+                                        program_path("abba_threads"));
+  log_output(result);
+  require_one_report(result, circular);
+  CHECK(result.exit_status == 66);
+  std::ifstream dot_file(graph);
+  std::string dot((std::istreambuf_iterator<char>(dot_file)), std::istreambuf_iterator<char>());
+  CHECK(dot.rfind("digraph lockdep {", 0) == 0);
+  CHECK(dot.find("refused: closes a cycle") != std::string::npos);
+  std::ifstream json_file(reports);
+  std::string line;
+  REQUIRE(std::getline(json_file, line));
+  CHECK(line.rfind("{\"kind\":\"circular_dependency\"", 0) == 0);
+  CHECK_FALSE(std::getline(json_file, line));  // one report, one line
+  std::remove(graph.c_str());
+  std::remove(reports.c_str());
+}
+
+TEST_CASE("preload: lockdep-run refuses unknown flags and names with ':'", "[preload]") {
+  run_result unknown = run_under_lockdep("--bogus " + program_path("abba_threads"));
+  CHECK(unknown.exit_status == 2);
+  CHECK(find_line(unknown.lines, "lockdep-run: unknown option --bogus.*") < unknown.lines.size());
+  run_result colon = run_under_lockdep("--graph /tmp/a:b.dot " + program_path("abba_threads"));
+  CHECK(colon.exit_status == 2);
 }
