@@ -91,8 +91,7 @@ void report_circular(validator_core& shared, const thread_lock_state& state, con
     step.trace = i == 0 ? circular.backtrace : stored_stack(path[i].trace);
     circular.chain.push_back(std::move(step));
   }
-  remember_cycle(shared, path);
-  issue(std::move(circular));
+  if (issue(std::move(circular))) remember_cycle(shared, path);
 }
 
 // Adds held --> next unless it closes a cycle (reported). `trace` is captured on first need

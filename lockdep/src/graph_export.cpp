@@ -133,13 +133,15 @@ std::string graph_json(const validator_state& state) {
                  "\"stack_trace_entries\":{},\"max_stack_trace_entries\":{},"
                  "\"stack_traces\":{},\"unused_locks\":{},\"max_locking_depth\":{},"
                  "\"chain_lookup_misses\":{},\"cyclic_checks\":{},\"reports\":{},"
+                 "\"suppressed_reports\":{},"
                  "\"debug_locks\":{}}}}}\n",
                  stats.lock_classes, stats.max_lock_classes, stats.direct_dependencies,
                  stats.max_direct_dependencies, stats.indirect_dependencies,
                  stats.dependency_chains, stats.max_dependency_chains, stats.chain_hlocks,
                  stats.max_chain_hlocks, stats.stack_trace_entries, stats.max_stack_trace_entries,
                  stats.stack_traces, stats.unused_locks, stats.max_locking_depth,
-                 stats.chain_lookup_misses, stats.cyclic_checks, stats.reports, stats.debug_locks);
+                 stats.chain_lookup_misses, stats.cyclic_checks, stats.reports,
+                 stats.suppressed_reports, stats.debug_locks);
   return text;
 }
 

@@ -79,6 +79,7 @@ std::string apply(std::string_view key, std::string_view value, options& into) {
   };
   static constexpr path_option paths[] = {
       {"json_log_path", &options::json_log_path},
+      {"suppressions", &options::suppressions},
       {"dump_path", &options::dump_path},
       {"graph_dot_path", &options::graph_dot_path},
       {"graph_json_path", &options::graph_json_path},

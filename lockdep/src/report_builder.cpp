@@ -14,8 +14,15 @@ namespace {
 
 constexpr std::size_t max_captured_frames = 128;
 
-// Reports issued inside this thread's current graph_section, delivered when it ends.
-thread_local std::vector<report> undelivered;
+// A report issued inside this thread's current graph_section, delivered when it ends.
+struct undelivered_report {
+  report finished;
+  // Function suppressions need symbolized frames, which exist only once the graph lock is
+  // released: the report may still be suppressed then, and turns the validator off only if not.
+  bool check_function_rules = false;
+  bool turn_off_if_kept = false;
+};
+thread_local std::vector<undelivered_report> undelivered;
 
 stack_trace raw_frames(std::span<const std::uintptr_t> addresses) {
   stack_trace frames;
@@ -53,9 +60,19 @@ void symbolize_report(report& finished) {
   symbolize_frames(finished.backtrace);
 }
 
-void deliver(report& finished) {
+void deliver(undelivered_report& pending) {
   validator_core& shared = core();
+  report& finished = pending.finished;
   symbolize_report(finished);
+  if (pending.check_function_rules) {
+    if (shared.suppression_rules.suppresses_by_function(finished)) {
+      std::lock_guard guard(shared.graph_lock);
+      --shared.reports_issued;
+      ++shared.suppressed_reports;
+      return;
+    }
+    if (pending.turn_off_if_kept) turn_validation_off();
+  }
   bool echo;
   {
     std::lock_guard guard(shared.listeners_lock);
@@ -139,9 +156,9 @@ graph_section::graph_section() {
 graph_section::~graph_section() {
   core().graph_lock.unlock();
   if (undelivered.empty()) return;  // the common case: nothing was reported
-  std::vector<report> ready;
+  std::vector<undelivered_report> ready;
   ready.swap(undelivered);
-  for (report& finished : ready) deliver(finished);
+  for (undelivered_report& pending : ready) deliver(pending);
 }
 
 lock_description describe(const lock_map& map, class_index lock_class, lock_access access,
@@ -183,17 +200,24 @@ report start_report(report_kind kind, const thread_lock_state& state, const void
   return started;
 }
 
-void issue(report&& finished) {
+bool issue(report&& finished) {
   validator_core& shared = core();
   finished.id = report_id(finished);
-  if (shared.config.keep_going && !shared.reported_ids.insert(finished.id).second) return;
+  if (shared.suppression_rules.suppresses_by_order(finished)) {
+    ++shared.suppressed_reports;
+    return false;
+  }
+  if (shared.config.keep_going && !shared.reported_ids.insert(finished.id).second) return false;
   ++shared.reports_issued;
   // Like the kernel's WARN, a failed assertion or a warning leaves the validator running.
   bool is_warn =
       finished.kind == report_kind::assertion_failed || finished.kind == report_kind::warning;
   bool turns_off = !shared.config.keep_going && !is_warn;
-  if (turns_off) turn_validation_off();
-  undelivered.push_back(std::move(finished));
+  bool check_function_rules =
+      shared.suppression_rules.has_function_rules() && suppressions::applies_to(finished);
+  if (turns_off && !check_function_rules) turn_validation_off();
+  undelivered.push_back({std::move(finished), check_function_rules, turns_off});
+  return true;
 }
 
 void issue_capacity_report(const thread_lock_state& state, const char* limit_name,

@@ -45,8 +45,11 @@ stack_trace stored_stack(std::uint32_t trace);
 
 // Counts the report and turns validation off unless keep_going (in keep_going mode a report
 // whose id was issued before is dropped), then queues it for delivery when the enclosing
-// graph_section ends. Graph lock held.
-void issue(report&& finished);
+// graph_section ends. A report matched by an `order:` suppression is only counted as
+// suppressed; one that `function:` suppressions may match is decided at delivery (its frames
+// are symbolized only then) and turns validation off only if it is kept. False when the report
+// was dropped here. Graph lock held.
+bool issue(report&& finished);
 
 // A report that a table is full: always turns validation off, like the kernel.
 void issue_capacity_report(const thread_lock_state& state, const char* limit_name,

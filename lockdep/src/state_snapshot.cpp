@@ -140,6 +140,7 @@ validator_state copy_tables(validator_core& shared,
   stats.chain_lookup_misses = shared.new_chains;
   stats.cyclic_checks = shared.graph->searches();
   stats.reports = shared.reports_issued;
+  stats.suppressed_reports = shared.suppressed_reports;
   stats.debug_locks = detail::validation_is_on();
   return state;
 }

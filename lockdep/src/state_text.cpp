@@ -108,6 +108,7 @@ std::string proc_lockdep_stats(const validator_state& state) {
   line("chain lookup misses:", stats.chain_lookup_misses);
   line("cyclic checks:", stats.cyclic_checks);
   line("reports:", stats.reports);
+  line("suppressed reports:", stats.suppressed_reports);
   line("debug_locks:", stats.debug_locks ? 1 : 0);
   return text;
 }

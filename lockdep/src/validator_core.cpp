@@ -2,11 +2,40 @@
 
 #include <pthread.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "state_exports.hpp"
 
 namespace lockdep::detail {
+namespace {
+
+// The rules of the suppressions file at `path`; problems are printed with the line they are
+// on, and the rest of the file still applies.
+suppressions load_suppressions(const std::string& path) {
+  if (path.empty()) return {};
+  std::ifstream file(path);
+  if (!file) {
+    std::fprintf(stderr, "lockdep: cannot read suppressions file %s (%s); none applied\n",
+                 path.c_str(), std::strerror(errno));
+    return {};
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  std::vector<suppression_error> errors;
+  suppressions rules = suppressions::parse(text.str(), &errors);
+  for (const suppression_error& error : errors) {
+    std::fprintf(stderr, "lockdep: suppressions file %s line %zu: %s; ignored\n", path.c_str(),
+                 error.line, error.message.c_str());
+  }
+  return rules;
+}
+
+}  // namespace
 
 validator_core::validator_core(const options& configured) {
   rebuild(configured);
@@ -22,6 +51,8 @@ void validator_core::rebuild(const options& configured) {
   unindexed_chains.clear();
   reported_ids.clear();
   reports_issued = 0;
+  suppressed_reports = 0;
+  suppression_rules = load_suppressions(config.suppressions);
   new_chains = 0;
   deepest_chain = 0;
   reported_cycles.clear();

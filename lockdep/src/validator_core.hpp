@@ -19,6 +19,7 @@
 #include "fast_path_view.hpp"
 #include "lockdep/options.hpp"
 #include "lockdep/report.hpp"
+#include "lockdep/suppressions.hpp"
 #include "stack_trace.hpp"
 
 namespace lockdep::detail {
@@ -60,6 +61,8 @@ struct validator_core {
   std::uint64_t new_chains = 0;   // chains validated by the slow path (chain lookup misses)
   std::size_t deepest_chain = 0;  // the most classes in one validated chain
   std::size_t reports_issued = 0;
+  std::uint64_t suppressed_reports = 0;
+  suppressions suppression_rules;  // from config.suppressions
   // The class cycles of the first circular reports, acquiring class first (for the graph
   // dumps), each class with its identity then: a slot reused since is not that class.
   struct cycle_member {

@@ -12,4 +12,5 @@
 #include "lockdep/shared_mutex.hpp"
 #include "lockdep/spinlock.hpp"
 #include "lockdep/state.hpp"
+#include "lockdep/suppressions.hpp"
 #include "lockdep/validator.hpp"

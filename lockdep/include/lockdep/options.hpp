@@ -20,6 +20,9 @@ struct options {
   std::string log_path = "stderr";
   // Reports as JSON lines (report::json()), appended to this file as well; empty: none.
   std::string json_log_path;
+  // A suppressions file (lockdep/suppressions.hpp): reports it matches are counted, not
+  // issued. Empty: none. Read when the validator starts (and at each testing reset).
+  std::string suppressions;
 
   // State dumps (lockdep/state.hpp), written at exit and whenever dump_signal arrives; empty:
   // none. "stderr", "stdout" or a path; `%p` in a path becomes the process id, so that the

@@ -61,6 +61,7 @@ struct validator_stats {
   std::uint64_t chain_lookup_misses = 0;  // new chains validated (the slow path)
   std::uint64_t cyclic_checks = 0;        // searches for a path back
   std::uint64_t reports = 0;              // reports issued
+  std::uint64_t suppressed_reports = 0;   // reports a suppression matched, not issued
   bool debug_locks = true;                // validation still on
 };
 
