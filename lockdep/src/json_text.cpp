@@ -42,6 +42,9 @@ void append_json_frame(std::string& out, const stack_frame& frame) {
   fmt::format_to(std::back_inserter(out), ",\"offset\":{},\"size\":{},\"module\":", frame.offset,
                  frame.size);
   append_json_string(out, frame.module);
+  out += ",\"file\":";
+  append_json_string(out, frame.file);
+  fmt::format_to(std::back_inserter(out), ",\"line\":{}", frame.line);
   out += ",\"text\":";
   append_json_string(out, frame.text());
   out += '}';

@@ -13,7 +13,8 @@ namespace lockdep::detail {
 // Appends `text` as a quoted JSON string.
 void append_json_string(std::string& out, std::string_view text);
 
-// {"address":"0x...","function":"...","offset":N,"size":N,"module":"...","text":"f+0x1/0x2"}
+// {"address":"0x...","function":"...","offset":N,"size":N,"module":"...","file":"...","line":N,
+//  "text":"f+0x1/0x2"}; file "" and line 0 when the source line is unknown.
 void append_json_frame(std::string& out, const stack_frame& frame);
 // [frame, frame, ...]
 void append_json_trace(std::string& out, const stack_trace& trace);

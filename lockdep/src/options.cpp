@@ -64,9 +64,18 @@ std::string apply(std::string_view key, std::string_view value, options& into) {
       {"max_stack_entries", &options::max_stack_entries},
       {"stack_depth", &options::stack_depth},
   };
-  if (key == "keep_going" || key == "abort_on_assert") {
-    bool& field = key == "keep_going" ? into.keep_going : into.abort_on_assert;
-    return parse_bool(value, field) ? "" : "expects 0 or 1";
+  struct bool_option {
+    std::string_view key;
+    bool options::*field;
+  };
+  static constexpr bool_option flags[] = {
+      {"keep_going", &options::keep_going},
+      {"abort_on_assert", &options::abort_on_assert},
+      {"source_locations", &options::source_locations},
+  };
+  for (const bool_option& option : flags) {
+    if (key != option.key) continue;
+    return parse_bool(value, into.*option.field) ? "" : "expects 0 or 1";
   }
   if (key == "log_path") {
     if (value.empty()) return "expects a path, stderr or stdout";

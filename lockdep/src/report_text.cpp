@@ -1,15 +1,20 @@
 // Renders a `report` as the text the Linux kernel's lockdep prints for the same problem (the
 // 5.6-era format: usage strings without the `-{o:i}` wait-type suffix). The text has to match
 // the kernel's line for line, so that people and tools that know lockdep splats can read ours.
+// Frames whose source line is known are printed as they read once the kernel's
+// scripts/decode_stacktrace.sh has decoded them (stack_frame::decoded_text()); with
+// source_locations=0 every frame is the kernel's %pS.
 
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "lockdep/options.hpp"
 #include "lockdep/report.hpp"
 
 namespace lockdep {
@@ -67,7 +72,15 @@ const std::string& hardware_name() {
 // print_lock(): `<instance> (<class>)<usage>, at: <site>`.
 std::string lock_text(const lock_description& lock) {
   return hex16(lock.instance) + " (" + lock.class_name + ")" + lock.usage +
-         ", at: " + lock.acquired_at.text();
+         ", at: " + lock.acquired_at.decoded_text();
+}
+
+// print_ip_sym(): `[<address>] %pS`. decode_stacktrace.sh drops the address from a line it
+// decodes.
+std::string ip_sym_text(const stack_frame& site) {
+  const std::string plain = site.text();
+  std::string decoded = site.decoded_text();
+  return decoded != plain ? decoded : "[<" + hex16(site.address) + ">] " + plain;
 }
 
 // The scenario tables spell a read acquisition as `rlock(`.
@@ -99,7 +112,9 @@ void add_held_locks(lines& out, const report& r) {
 }
 
 void add_trace(lines& out, const stack_trace& trace, std::size_t indent) {
-  for (const stack_frame& frame : trace) out.push_back(std::string(indent, ' ') + frame.text());
+  for (const stack_frame& frame : trace) {
+    out.push_back(std::string(indent, ' ') + frame.decoded_text());
+  }
 }
 
 void add_call_trace(lines& out, const report& r) {
@@ -218,8 +233,7 @@ lines bad_unlock_lines(const report& r) {
   add_header(out, "WARNING: bad unlock balance detected!", 37);
   out.push_back(r.thread.text() + " is trying to release lock (" + r.acquiring.class_name +
                 ") at:");
-  const stack_frame& site = r.acquiring.acquired_at;
-  out.push_back("[<" + hex16(site.address) + ">] " + site.text());
+  out.push_back(ip_sym_text(r.acquiring.acquired_at));
   out.push_back("but there are no more locks to release!");
   out.emplace_back();
   out.push_back("other info that might help us debug this:");
@@ -297,6 +311,21 @@ lines assertion_failed_lines(const report& r) {
   return out;
 }
 
+// The report as if no source line were known, so that every frame renders as the kernel's %pS.
+report without_source_locations(report r) {
+  const auto forget = [](stack_frame& frame) {
+    frame.file.clear();
+    frame.line = 0;
+  };
+  forget(r.acquiring.acquired_at);
+  forget(r.holding.acquired_at);
+  for (lock_description& held : r.held_locks) forget(held.acquired_at);
+  for (dependency_step& step : r.chain) std::ranges::for_each(step.trace, forget);
+  std::ranges::for_each(r.backtrace, forget);
+  forget(r.assertion_site);
+  return r;
+}
+
 }  // namespace
 
 const char* to_string(report_kind kind) {
@@ -336,6 +365,11 @@ std::vector<std::string> report::cycle() const {
 }
 
 std::vector<std::string> report::kernel_lines() const {
+  return kernel_lines(current_options().source_locations);
+}
+
+std::vector<std::string> report::kernel_lines(bool source_locations) const {
+  if (!source_locations) return without_source_locations(*this).kernel_lines(true);
   switch (kind) {
     case report_kind::circular_dependency:
       return circular_lines(*this);
@@ -361,8 +395,12 @@ std::vector<std::string> report::kernel_lines() const {
 }
 
 std::string report::kernel_text() const {
+  return kernel_text(current_options().source_locations);
+}
+
+std::string report::kernel_text(bool source_locations) const {
   std::string text;
-  for (const std::string& line : kernel_lines()) {
+  for (const std::string& line : kernel_lines(source_locations)) {
     text += line;
     text += '\n';
   }

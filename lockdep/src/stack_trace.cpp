@@ -6,7 +6,9 @@
 
 #include <cxxabi.h>
 #include <dlfcn.h>
+#include <elfutils/libdwfl.h>
 #include <link.h>
+#include <unistd.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -37,6 +39,21 @@ std::string stack_frame::text() const {
   std::string result =
       function.empty() ? hex(address) : function + "+" + hex(offset) + "/" + hex(size);
   if (!module.empty()) result += " [" + module + "]";
+  return result;
+}
+
+// decode_stacktrace.sh's parse_symbol() replaces `function+0xoff/0xsize` by `function (code)`,
+// where code is what `addr2line -i` answers, and handle_line() appends the module it took out of
+// its brackets. Two differences, both on purpose: one location, the innermost (addr2line -i
+// lists the inlined callers after it, the frame keeps one line), and the path as recorded. The
+// script strips its base path, the root of the one kernel tree every frame comes from; a
+// process's objects come from many trees, and the one base the debug information records, the
+// compilation directory, is CMake's build directory and no prefix of the sources. A full path
+// is also what compilers and debuggers print and what an editor opens.
+std::string stack_frame::decoded_text() const {
+  if (function.empty() || file.empty() || line == 0) return text();
+  std::string result = function + " (" + file + ":" + std::to_string(line) + ")";
+  if (!module.empty()) result += " " + module;
   return result;
 }
 
@@ -225,16 +242,26 @@ std::optional<resolved_symbol> symbol_table_entry(std::uintptr_t ip,
   return resolved_symbol{name.data(), *unwound};
 }
 
-stack_frame resolve(std::uintptr_t address, bool is_return_address) {
+// What resolve() learnt about an address, for the source line lookup that follows it.
+struct resolved_frame {
   stack_frame frame;
+  std::uintptr_t ip = 0;           // the address looked up: address - 1 for return addresses
+  std::uintptr_t object_base = 0;  // where the object containing ip is loaded; 0: in none
+};
+
+resolved_frame resolve(std::uintptr_t address, bool is_return_address) {
+  resolved_frame resolved;
+  stack_frame& frame = resolved.frame;
   frame.address = address;
   const std::uintptr_t ip = is_return_address && address != 0 ? address - 1 : address;
+  resolved.ip = ip;
 
   Dl_info object{};
   void* symbol_entry = nullptr;
   if (dladdr1(reinterpret_cast<void*>(ip), &object, &symbol_entry, RTLD_DL_SYMENT) == 0) {
-    return frame;  // not inside any loaded object (JIT code, garbage)
+    return resolved;  // not inside any loaded object (JIT code, garbage)
   }
+  resolved.object_base = reinterpret_cast<std::uintptr_t>(object.dli_fbase);
   const auto* entry = static_cast<const elf_symbol*>(symbol_entry);
   if (object.dli_fname != nullptr && !is_main_executable(ip)) {
     frame.module = module_name(object.dli_fname);
@@ -252,8 +279,86 @@ stack_frame resolve(std::uintptr_t address, bool is_return_address) {
     frame.offset = address - unwound->start;
     frame.size = unwound->size;
   }
-  return frame;
+  return resolved;
 }
+
+// Separate debug files are looked up by build ID only (under /usr/lib/debug/.build-id, where
+// Debian's -dbgsym and -dbg packages put them): dwfl_standard_find_debuginfo would also ask the
+// debuginfod servers of DEBUGINFOD_URLS, and a report must not wait for a download.
+const Dwfl_Callbacks process_callbacks = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = dwfl_build_id_find_debuginfo,
+    .section_address = nullptr,
+    .debuginfo_path = nullptr,
+};
+
+// The source lines of the running process's code, from the DWARF line tables of its objects
+// (elfutils' libdwfl). The session lists the objects mapped in the process, opens each one's
+// debug information on first use and keeps it. Not thread-safe (libdwfl sessions are not): the
+// frame cache's mutex serializes every use, which also keeps fork() from copying a session in
+// the middle of an update. libdwfl takes no lock of the dynamic loader, so holding that mutex
+// across its calls cannot deadlock with a thread inside dlopen. Not copyable or movable.
+class source_lines {
+ public:
+  source_lines() = default;
+  source_lines(const source_lines&) = delete;
+  source_lines& operator=(const source_lines&) = delete;
+
+  // Sets frame.file and frame.line from the line table row covering ip, inside the object
+  // loaded at object_base. Leaves them empty when anything is missing: no debug information,
+  // no row, or libdwfl failing in any way (silently: frames then just have no location).
+  void locate(std::uintptr_t ip, std::uintptr_t object_base, stack_frame& frame) {
+    if (!start()) return;
+    Dwfl_Module* module = dwfl_addrmodule(session_, ip);
+    if (!is_loaded_at(module, object_base)) {
+      // Loaded after the objects were last listed (dlopen), or replacing one that was unloaded.
+      list_objects();
+      module = dwfl_addrmodule(session_, ip);
+    }
+    if (module == nullptr) return;
+    Dwfl_Line* row = dwfl_module_getsrc(module, ip);
+    if (row == nullptr) return;
+    int line = 0;
+    const char* file = dwfl_lineinfo(row, nullptr, &line, nullptr, nullptr, nullptr);
+    // Line 0 is the compiler's "no source line" (code it generated).
+    if (file == nullptr || line <= 0) return;
+    frame.file = file;
+    frame.line = static_cast<unsigned>(line);
+  }
+
+ private:
+  // Created on first use: programs that never report never read any debug information.
+  bool start() {
+    if (session_ == nullptr && !unavailable_) {
+      session_ = dwfl_begin(&process_callbacks);
+      unavailable_ = session_ == nullptr;
+      if (session_ != nullptr) list_objects();
+    }
+    return session_ != nullptr;
+  }
+
+  // Replaces the session's objects by those mapped now; objects still mapped where they were
+  // keep the debug information already read.
+  void list_objects() {
+    dwfl_report_begin(session_);
+    // getpid(), not a saved pid: a forked child lists its own mappings (the same objects).
+    dwfl_linux_proc_report(session_, getpid());
+    dwfl_report_end(session_, nullptr, nullptr);
+  }
+
+  static bool is_loaded_at(Dwfl_Module* module, std::uintptr_t object_base) {
+    if (module == nullptr) return false;
+    Dwarf_Addr start = 0;
+    if (dwfl_module_info(module, nullptr, &start, nullptr, nullptr, nullptr, nullptr, nullptr) ==
+        nullptr) {
+      return false;
+    }
+    return start == object_base;
+  }
+
+  Dwfl* session_ = nullptr;  // never ended: frames may be symbolized until the process exits
+  bool unavailable_ = false;
+};
 
 // Code addresses are few, but arbitrary addresses could be passed in; forgetting everything now
 // and then keeps the cache bounded.
@@ -262,6 +367,7 @@ constexpr std::size_t max_cached_frames = 1 << 16;
 struct frame_cache {
   std::mutex mutex;
   std::array<std::unordered_map<std::uintptr_t, stack_frame>, 2> by_address;  // [is_return_address]
+  source_lines lines;  // libdwfl's session, shared: used under `mutex` too
 };
 
 frame_cache& cached_frames() {
@@ -289,12 +395,16 @@ stack_frame symbolize(std::uintptr_t address, bool is_return_address) {
 
   // Resolved without holding the mutex: dladdr and libunwind take the dynamic loader's lock, and
   // a thread running constructors inside dlopen holds that lock and may be symbolizing too.
-  stack_frame frame = resolve(address, is_return_address);
+  resolved_frame resolved = resolve(address, is_return_address);
 
   std::lock_guard lock(cache.mutex);
+  // Under the mutex: the libdwfl session is shared and not thread-safe (see source_lines).
+  if (resolved.object_base != 0) {
+    cache.lines.locate(resolved.ip, resolved.object_base, resolved.frame);
+  }
   if (frames.size() >= max_cached_frames) frames.clear();
-  frames.emplace(address, frame);
-  return frame;
+  frames.emplace(address, resolved.frame);
+  return resolved.frame;
 }
 
 stack_trace symbolize(std::span<const std::uintptr_t> addresses) {

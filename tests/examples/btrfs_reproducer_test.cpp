@@ -17,8 +17,10 @@ namespace {
 
 using example_test::run_result;
 
-run_result run_reproducer(const std::string& arguments) {
-  return example_test::run_program(BTRFS_REPRODUCER, arguments);
+// With the kernel's text (source_locations=0) unless `lockdep_options` says otherwise.
+run_result run_reproducer(const std::string& arguments,
+                          const std::string& lockdep_options = example_test::kernel_text_options) {
+  return example_test::run_program(BTRFS_REPRODUCER, arguments, lockdep_options);
 }
 
 std::string squeeze(const std::string& line) {
@@ -27,8 +29,11 @@ std::string squeeze(const std::string& line) {
   return trimmed;
 }
 
-// The skeleton's normalization (seed_report.skeleton, header), applied to a report.
-std::vector<std::string> normalize(const std::vector<std::string>& lines) {
+// The skeleton's normalization (seed_report.skeleton, header), applied to a report. With
+// `decoded_frames`, frames may also read as decode_stacktrace.sh prints a frame with its source
+// line: `function (file:line) module`.
+std::vector<std::string> normalize(const std::vector<std::string>& lines,
+                                   bool decoded_frames = false) {
   std::vector<std::string> normalized;
   std::size_t title = 0;
   while (title < lines.size() &&
@@ -38,6 +43,7 @@ std::vector<std::string> normalize(const std::vector<std::string>& lines) {
   REQUIRE(title < lines.size());
   const std::regex lock_line(R"(^(#\d+: )?[0-9a-f]{16} (\(.*?\)\{[.+?-]{4}\}), at: .*$)");
   const std::regex frame_line(R"(^(.*?)\+0x[0-9a-f]+/0x[0-9a-f]+( \[[^\]]+\])?$)");
+  const std::regex decoded_frame_line(R"(^(.*?) \(.+:[1-9][0-9]*\)( \S+)?$)");
   const std::regex unnamed_frame(R"(^0x[0-9a-f]+( \[[^\]]+\])?$)");
   for (std::size_t i = title - 1; i < lines.size(); ++i) {
     std::string line = squeeze(lines[i]);
@@ -47,7 +53,8 @@ std::vector<std::string> normalize(const std::vector<std::string>& lines) {
       line = "IDENT";
     } else if (std::regex_match(line, match, lock_line)) {
       line = "LOCK " + match[1].str() + match[2].str();
-    } else if (std::regex_match(line, match, frame_line)) {
+    } else if (std::regex_match(line, match, frame_line) ||
+               (decoded_frames && std::regex_match(line, match, decoded_frame_line))) {
       line = "FRAME " + std::regex_replace(match[1].str(), std::regex(R"(\.part\.\d+$)"), "");
     } else if (std::regex_match(line, unnamed_frame)) {
       line = "FRAME ?";
@@ -122,6 +129,26 @@ TEST_CASE("btrfs frames carry the module name, as the kernel prints them", "[btr
   }
   CHECK(btrfs_seen);
   CHECK(core_seen);
+}
+
+TEST_CASE("with source lines, frames read as decode_stacktrace.sh decodes them",
+          "[btrfs_reproducer]") {
+  run_result run = run_reproducer("", "");  // LOCKDEP_OPTIONS unset: source_locations=1
+  CHECK(run.exit_status == 1);
+  check_against_skeleton(normalize(run.lines, true));
+  const std::regex btrfs_frame(
+      R"(^ {7}btrfs_evict_inode \(/.+/btrfs_percpu_deadlock/btrfs_inode\.cpp:[1-9][0-9]*\) btrfs$)");
+  const std::regex core_frame(R"(^ {7}evict \(/.+/btrfs_percpu_deadlock/vfs\.cpp:[1-9][0-9]*\)$)");
+  bool btrfs_seen = false, core_seen = false;
+  for (const std::string& line : run.lines) {
+    btrfs_seen = btrfs_seen || std::regex_match(line, btrfs_frame);
+    core_seen = core_seen || std::regex_match(line, core_frame);
+  }
+  // Debug builds (no NDEBUG) compile the reproducer with -g; other builds may have no line tables.
+#ifndef NDEBUG
+  CHECK(btrfs_seen);
+  CHECK(core_seen);
+#endif
 }
 
 TEST_CASE("the 5.7 reproducer stays silent", "[btrfs_reproducer]") {

@@ -51,7 +51,8 @@ void require_no_report(const run_result& result) {
 }  // namespace
 
 TEST_CASE("preload: AA on a normal mutex is reported before it hangs", "[preload]") {
-  run_result result = run("aa", "", "", 3);
+  // The kernel's text: frames as %pS, without source lines.
+  run_result result = run("aa", "", "source_locations=0", 3);
   require_one_report(result, recursive);
   CHECK(result.exit_status == 124);
   // The acquisition site is the program's call, the trace starts at the interposer.
@@ -60,6 +61,29 @@ TEST_CASE("preload: AA on a normal mutex is reported before it hangs", "[preload
         result.lines.size());
   CHECK(find_line(result.lines,
                   R"( pthread_mutex_lock\+0x[0-9a-f]+/0x[0-9a-f]+ \[liblockdep_preload\])") <
+        result.lines.size());
+}
+
+TEST_CASE("preload: report frames show the program's source lines", "[preload]") {
+  // The test programs are built with -g: with the default source_locations=1 their frames read
+  // as decode_stacktrace.sh decodes them. aa.c takes the mutex on lines 8 and 9.
+  run_result result = run("aa", "", "", 3);
+  require_one_report(result, recursive);
+  CHECK(
+      find_line(result.lines,
+                R"([0-9a-f]{16} \(0x[0-9a-f]+\)\{\+\.\+\.\}, at: main \(/.+/programs/aa\.c:9\))") <
+      result.lines.size());
+  CHECK(find_line(
+            result.lines,
+            R"( #0: [0-9a-f]{16} \(0x[0-9a-f]+\)\{\+\.\+\.\}, at: main \(/.+/programs/aa\.c:8\))") <
+        result.lines.size());
+  const std::size_t call_trace = find_line(result.lines, "Call Trace:");
+  // The interposer's own frame has a line only when the library was built with -g.
+  CHECK(find_line(result.lines,
+                  R"( pthread_mutex_lock(\+0x[0-9a-f]+/0x[0-9a-f]+ \[liblockdep_preload\]|)"
+                  R"( \(/.+:[1-9][0-9]*\) liblockdep_preload))",
+                  call_trace) < result.lines.size());
+  CHECK(find_line(result.lines, R"( main \(/.+/programs/aa\.c:9\))", call_trace) <
         result.lines.size());
 }
 
@@ -116,7 +140,7 @@ TEST_CASE("preload: a read/write rwlock inversion is reported", "[preload]") {
 }
 
 TEST_CASE("preload: read/read inversion of writer-preferring rwlocks is reported", "[preload]") {
-  run_result result = run("rwlock_writer_preferring");
+  run_result result = run("rwlock_writer_preferring", "", "source_locations=0");
   require_one_report(result, circular);
   // Non-recursive reads: the classes were only ever read-acquired.
   CHECK(find_line(result.lines, R"(.*\(0x[0-9a-f]+\)\{\.\+\.\+\}, at: main\+0x.*)") <
@@ -125,7 +149,7 @@ TEST_CASE("preload: read/read inversion of writer-preferring rwlocks is reported
 }
 
 TEST_CASE("preload: spinlocks in ABBA order are reported", "[preload]") {
-  run_result result = run("spin_abba");
+  run_result result = run("spin_abba", "", "source_locations=0");
   require_one_report(result, circular);
   CHECK(find_line(result.lines, R"( *pthread_spin_lock\+0x.*)") < result.lines.size());
   CHECK(result.exit_status == 66);

@@ -34,6 +34,19 @@ TEST_CASE("malformed options are reported and skipped", "[options]") {
   CHECK(parsed.abort_on_assert);  // the valid entry after the bad ones still applies
 }
 
+TEST_CASE("source_locations switches decoded frames off", "[options]") {
+  lockdep::options parsed;
+  CHECK(parsed.source_locations);  // on unless asked
+  CHECK(lockdep::parse_options("source_locations=0", parsed).empty());
+  CHECK_FALSE(parsed.source_locations);
+  CHECK(lockdep::parse_options("source_locations=1", parsed).empty());
+  CHECK(parsed.source_locations);
+  auto errors = lockdep::parse_options("source_locations=off", parsed);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].message == "'source_locations' expects 0 or 1");
+  CHECK(parsed.source_locations);
+}
+
 TEST_CASE("the lock depth is capped", "[options]") {
   lockdep::options parsed;
   auto errors = lockdep::parse_options("max_lock_depth=100000", parsed);

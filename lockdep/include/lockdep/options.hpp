@@ -16,6 +16,11 @@ struct options {
   bool keep_going = false;
   // Failed lockdep_assert_held()/_not_held() abort the program instead of only reporting.
   bool abort_on_assert = false;
+  // Print each frame whose source line the debug information gives as the kernel's
+  // scripts/decode_stacktrace.sh prints it decoded, `function (file:line) module`, instead of
+  // `function+0xoff/0xsize [module]`. false: exactly the kernel's text. Reports' data (and
+  // their JSON) carry the file and line either way.
+  bool source_locations = true;
   // Where reports go: "stderr" (default), "stdout", or a file path (appended).
   std::string log_path = "stderr";
   // Reports as JSON lines (report::json()), appended to this file as well; empty: none.

@@ -1,9 +1,10 @@
 // Structured validator reports.
 //
 // Every problem the validator finds becomes a `report` first: plain data that tests assert on and
-// that formatters render. `render_kernel_text()` renders the text the Linux kernel's lockdep
+// that formatters render. `kernel_lines()` renders the text the Linux kernel's lockdep
 // prints for the same situation, line for line (without the `[ seconds.micros]` prefix, which
-// the `lockdep` spdlog logger adds to each line).
+// the `lockdep` spdlog logger adds to each line); frames whose source line is known are shown
+// as the kernel's scripts/decode_stacktrace.sh shows them once decoded, unless turned off.
 //
 // Reports own all their data (strings, frames): they stay valid after the locks, classes or
 // threads they describe are gone. Copyable and movable.
@@ -22,9 +23,19 @@ struct stack_frame {
   std::uintptr_t offset = 0;   // address - function start
   std::uintptr_t size = 0;     // function size in bytes; 0 when unknown
   std::string module;          // empty for the main executable, else the shared object's name
+  // The source line of the code at `address` (of the call, for a return address), from the
+  // object's DWARF line table: `file` as the debug information records it (usually an absolute
+  // path), `line` from 1. Empty and 0 when unknown: no debug information for that object, or
+  // code without a line (assembly, compiler-generated code).
+  std::string file;
+  unsigned line = 0;
 
   // `function+0xoff/0xsize [module]`; `0x<address> [module]` when the function is unknown.
   std::string text() const;
+  // The frame as the kernel's scripts/decode_stacktrace.sh decodes text() when the function and
+  // its source line are known: `function (file:line)`, then ` module` (without brackets, as the
+  // script prints it). text() otherwise.
+  std::string decoded_text() const;
 };
 
 using stack_trace = std::vector<stack_frame>;
@@ -117,10 +128,15 @@ struct report {
   // (acquiring --> ... --> holding). For a two-lock cycle: {acquiring, holding}.
   std::vector<std::string> cycle() const;
 
-  // The kernel's text for this report, one entry per line, without timestamps.
+  // The kernel's text for this report, one entry per line, without timestamps. Frames whose
+  // source line is known are printed decoded (stack_frame::decoded_text()), as after the
+  // kernel's scripts/decode_stacktrace.sh, unless LOCKDEP_OPTIONS has source_locations=0.
   std::vector<std::string> kernel_lines() const;
+  // The same with source lines chosen here: false gives exactly the kernel's text.
+  std::vector<std::string> kernel_lines(bool source_locations) const;
   // kernel_lines() joined with '\n' (and a final newline).
   std::string kernel_text() const;
+  std::string kernel_text(bool source_locations) const;
   // The report as one line of JSON (no newline): kind, id, thread, cpu, timestamp, the locks,
   // the cycle and its chain with each dependency's frames, held locks, backtrace, the
   // kind-specific details, and the kernel text. For CI and tools (LOCKDEP_OPTIONS
