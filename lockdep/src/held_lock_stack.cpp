@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "hang_watchdog.hpp"
 #include "lockdep/validator.hpp"
 #include "validator_core.hpp"
 
@@ -25,6 +26,7 @@ struct thread_exit_check {
     state.held = nullptr;
     delete state.held_before_reset;
     state.held_before_reset = nullptr;
+    unregister_waiting_record(state);
     state.depth = 0;
     state.max_depth = 0;
   }
@@ -41,6 +43,7 @@ bool prepare_thread_state_slow(thread_lock_state& state) {
   // nothing now except that releasing them is fine, and the depth limit may have changed.
   static thread_local thread_exit_check exit_check;
   (void)exit_check;
+  register_waiting_record(state);
   if (state.held != nullptr && state.depth > 0) {
     if (state.held_before_reset == nullptr) {
       state.held_before_reset = new std::vector<const lock_map*>;

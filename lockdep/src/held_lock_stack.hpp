@@ -27,6 +27,8 @@ struct held_lock {
   bool check;
 };
 
+struct waiting_record;  // hang_watchdog.hpp
+
 struct thread_lock_state {
   std::uint64_t chain_key = initial_chain_key;
   std::uint32_t depth = 0;
@@ -43,6 +45,9 @@ struct thread_lock_state {
   // Locks the thread held when a testing reset forgot everything: releasing one of them is
   // not an imbalance. Allocated only when there are some.
   std::vector<const lock_map*>* held_before_reset = nullptr;
+  // Where the thread publishes that it waits for a lock, for the hang watchdog; only while the
+  // watchdog runs.
+  waiting_record* waiting = nullptr;
 
   bool ignored() const { return suppressed != 0; }
 };

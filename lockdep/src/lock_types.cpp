@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "fast_path.hpp"
+#include "hang_watchdog.hpp"
 #include "lockdep/mutex.hpp"
 #include "lockdep/shared_mutex.hpp"
 #include "lockdep/spinlock.hpp"
@@ -28,6 +29,13 @@ acquire_request trylock(unsigned subclass, lock_access access = lock_access::exc
 [[gnu::noinline]] void acquire_default_full(lock_map& map, const void* ip) {
   detail::lock_acquire_full(map, blocking(map.default_subclass()), ip);
 }
+
+// The shared side of a std::shared_mutex as a Lockable, for lock_watching_for_hangs.
+struct shared_side {
+  std::shared_mutex& real;
+  bool try_lock() { return real.try_lock_shared(); }
+  void lock() { real.lock_shared(); }
+};
 
 // A spinning waiter's pause between reads of the lock word, doubled up to this many.
 constexpr unsigned max_backoff_pauses = 64;
@@ -60,19 +68,19 @@ void mutex::lock() {
   const void* ip = LOCKDEP_RET_IP;
   if (!detail::try_fast_acquire(map_, blocking(map_.default_subclass()), ip)) [[unlikely]]
     acquire_default_full(map_, ip);
-  real_.lock();
+  detail::lock_watching_for_hangs(real_, ip);
   owner_.take();
 }
 
 void mutex::lock_nested(unsigned subclass) {
   detail::acquire_lock(map_, blocking(subclass), LOCKDEP_RET_IP);
-  real_.lock();
+  detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
   owner_.take();
 }
 
 void mutex::lock_from(const void* ip) {
   detail::acquire_lock(map_, blocking(map_.default_subclass()), ip);
-  real_.lock();
+  detail::lock_watching_for_hangs(real_, ip);
   owner_.take();
 }
 
@@ -96,7 +104,7 @@ void recursive_mutex::lock() {
     return;
   }
   detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
-  real_.lock();
+  detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
   owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   depth_ = 1;
 }
@@ -127,7 +135,7 @@ void recursive_mutex::unlock() {
 
 void timed_mutex::lock() {
   detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
-  real_.lock();
+  detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
   owner_.take();
 }
 
@@ -154,13 +162,13 @@ void timed_mutex::unlock() {
 
 void shared_mutex::lock() {
   detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
-  real_.lock();
+  detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
   owner_.take();
 }
 
 void shared_mutex::lock_nested(unsigned subclass) {
   detail::acquire_lock(map_, blocking(subclass), LOCKDEP_RET_IP);
-  real_.lock();
+  detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
   owner_.take();
 }
 
@@ -180,23 +188,23 @@ void shared_mutex::unlock() {
 void shared_mutex::lock_shared() {
   detail::acquire_lock(map_, blocking(map_.default_subclass(), lock_access::shared),
                        LOCKDEP_RET_IP);
-  real_.lock_shared();
+  detail::lock_watching_for_hangs(shared_side(real_), LOCKDEP_RET_IP);
 }
 
 void shared_mutex::lock_shared_nested(unsigned subclass) {
   detail::acquire_lock(map_, blocking(subclass, lock_access::shared), LOCKDEP_RET_IP);
-  real_.lock_shared();
+  detail::lock_watching_for_hangs(shared_side(real_), LOCKDEP_RET_IP);
 }
 
 void shared_mutex::lock_from(const void* ip) {
   detail::acquire_lock(map_, blocking(map_.default_subclass()), ip);
-  real_.lock();
+  detail::lock_watching_for_hangs(real_, ip);
   owner_.take();
 }
 
 void shared_mutex::lock_shared_from(const void* ip) {
   detail::acquire_lock(map_, blocking(map_.default_subclass(), lock_access::shared), ip);
-  real_.lock_shared();
+  detail::lock_watching_for_hangs(shared_side(real_), ip);
 }
 
 bool shared_mutex::try_lock_shared_from(const void* ip) {
@@ -291,19 +299,28 @@ void spinlock::spin_until_acquired() {
 
 void spinlock::lock() {
   detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
-  spin_until_acquired();
+  if (locked_.exchange(true, std::memory_order_acquire)) [[unlikely]] {
+    detail::waiting_scope waiting(LOCKDEP_RET_IP);
+    spin_until_acquired();
+  }
   owner_.take();
 }
 
 void spinlock::lock_nested(unsigned subclass) {
   detail::acquire_lock(map_, blocking(subclass), LOCKDEP_RET_IP);
-  spin_until_acquired();
+  if (locked_.exchange(true, std::memory_order_acquire)) [[unlikely]] {
+    detail::waiting_scope waiting(LOCKDEP_RET_IP);
+    spin_until_acquired();
+  }
   owner_.take();
 }
 
 void spinlock::lock_from(const void* ip) {
   detail::acquire_lock(map_, blocking(map_.default_subclass()), ip);
-  spin_until_acquired();
+  if (locked_.exchange(true, std::memory_order_acquire)) [[unlikely]] {
+    detail::waiting_scope waiting(ip);
+    spin_until_acquired();
+  }
   owner_.take();
 }
 

@@ -99,6 +99,16 @@ std::string apply(std::string_view key, std::string_view value, options& into) {
     into.*option.field = value;
     return "";
   }
+  if (key == "hang_timeout") {
+    double seconds = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (error != std::errc{} || end != value.data() + value.size() || !(seconds >= 0) ||
+        seconds > 1e6) {
+      return "expects seconds (0 to turn the watchdog off)";
+    }
+    into.hang_timeout = seconds;
+    return "";
+  }
   if (key == "dump_signal") {
     return parse_signal(value, into.dump_signal)
                ? ""

@@ -58,6 +58,9 @@ void symbolize_report(report& finished) {
   for (lock_description& held : finished.held_locks) symbolize_lock(held);
   for (dependency_step& step : finished.chain) symbolize_frames(step.trace);
   symbolize_frames(finished.backtrace);
+  for (thread_held_locks& thread : finished.all_held_locks) {
+    for (lock_description& held : thread.locks) symbolize_lock(held);
+  }
 }
 
 void deliver(undelivered_report& pending) {
@@ -109,6 +112,10 @@ std::string report_id(const report& finished) {
       add(finished.limit_name);
       break;
     case report_kind::locks_held_at_exit:
+      for (const lock_description& held : finished.held_locks) add(held.class_name);
+      break;
+    case report_kind::hung_task:
+      add(finished.thread.comm);
       for (const lock_description& held : finished.held_locks) add(held.class_name);
       break;
     case report_kind::assertion_failed:
@@ -209,9 +216,10 @@ bool issue(report&& finished) {
   }
   if (shared.config.keep_going && !shared.reported_ids.insert(finished.id).second) return false;
   ++shared.reports_issued;
-  // Like the kernel's WARN, a failed assertion or a warning leaves the validator running.
-  bool is_warn =
-      finished.kind == report_kind::assertion_failed || finished.kind == report_kind::warning;
+  // Like the kernel's WARN, a failed assertion or a warning leaves the validator running; so
+  // does a hung task, which the kernel's hung-task detector reports, not lockdep.
+  bool is_warn = finished.kind == report_kind::assertion_failed ||
+                 finished.kind == report_kind::warning || finished.kind == report_kind::hung_task;
   bool turns_off = !shared.config.keep_going && !is_warn;
   bool check_function_rules =
       shared.suppression_rules.has_function_rules() && suppressions::applies_to(finished);

@@ -113,6 +113,25 @@ std::string report::json() const {
     case report_kind::invalid_subclass:
       fmt::format_to(to, ",\"subclass\":{}", subclass);
       break;
+    case report_kind::hung_task:
+      fmt::format_to(to, ",\"blocked_seconds\":{:.3f},\"hang_timeout_seconds\":{:.3f}",
+                     blocked_seconds, hang_timeout_seconds);
+      out += ",\"all_held_locks\":[";
+      for (std::size_t i = 0; i < all_held_locks.size(); ++i) {
+        const thread_held_locks& thread = all_held_locks[i];
+        if (i != 0) out += ',';
+        out += "{\"thread\":{\"comm\":";
+        append_json_string(out, thread.thread.comm);
+        fmt::format_to(to, ",\"tid\":{}}},\"waiting_seconds\":{:.3f},\"locks\":[",
+                       thread.thread.tid, thread.waiting_seconds);
+        for (std::size_t j = 0; j < thread.locks.size(); ++j) {
+          if (j != 0) out += ',';
+          append_lock(out, thread.locks[j]);
+        }
+        out += "]}";
+      }
+      out += ']';
+      break;
     case report_kind::assertion_failed:
     case report_kind::warning:
       append_field(out, "assertion", assertion);

@@ -6,6 +6,7 @@
 // source_locations=0 every frame is the kernel's %pS.
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -311,6 +312,40 @@ lines assertion_failed_lines(const report& r) {
   return out;
 }
 
+void add_held_locks_of(lines& out, const thread_held_locks& thread) {
+  const std::size_t count = thread.locks.size();
+  out.push_back(std::to_string(count) + (count > 1 ? " locks" : " lock") + " held by " +
+                thread.thread.text() + ":");
+  for (std::size_t i = 0; i < count; ++i) {
+    out.push_back(" #" + std::to_string(i) + ": " + lock_text(thread.locks[i]));
+  }
+}
+
+// kernel/hung_task.c's check_hung_task() (5.6) for a task blocked in uninterruptible sleep,
+// then debug_show_all_locks(). sched_show_task's line: comm, state D, free stack (unknown here:
+// 0), pid, ppid and thread flags.
+lines hung_task_lines(const report& r) {
+  lines out;
+  out.push_back("INFO: task " + r.thread.comm + ":" + std::to_string(r.thread.tid) +
+                " blocked for more than " + std::to_string(static_cast<long>(r.blocked_seconds)) +
+                " seconds.");
+  out.push_back(std::string("      Not tainted ") + release_name + " " + version_name);
+  out.push_back("\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.");
+  char task_line[96];
+  std::snprintf(task_line, sizeof task_line, "%-15.15s D%5lu %5ld %6ld 0x%08lx",
+                r.thread.comm.c_str(), 0UL, r.thread.tid, static_cast<long>(getppid()), 0UL);
+  out.push_back(task_line);
+  out.push_back("Call Trace:");
+  add_trace(out, r.backtrace, 1);
+  out.push_back("");
+  out.push_back("Showing all locks held in the system:");
+  for (const thread_held_locks& thread : r.all_held_locks) add_held_locks_of(out, thread);
+  out.push_back("");
+  out.push_back("=============================================");
+  out.push_back("");
+  return out;
+}
+
 // The report as if no source line were known, so that every frame renders as the kernel's %pS.
 report without_source_locations(report r) {
   const auto forget = [](stack_frame& frame) {
@@ -321,6 +356,9 @@ report without_source_locations(report r) {
   forget(r.holding.acquired_at);
   for (lock_description& held : r.held_locks) forget(held.acquired_at);
   for (dependency_step& step : r.chain) std::ranges::for_each(step.trace, forget);
+  for (thread_held_locks& thread : r.all_held_locks) {
+    for (lock_description& held : thread.locks) forget(held.acquired_at);
+  }
   std::ranges::for_each(r.backtrace, forget);
   forget(r.assertion_site);
   return r;
@@ -350,6 +388,8 @@ const char* to_string(report_kind kind) {
       return "assertion_failed";
     case report_kind::warning:
       return "warning";
+    case report_kind::hung_task:
+      return "hung_task";
   }
   return "unknown";
 }
@@ -390,6 +430,8 @@ std::vector<std::string> report::kernel_lines(bool source_locations) const {
     case report_kind::assertion_failed:
     case report_kind::warning:
       return assertion_failed_lines(*this);
+    case report_kind::hung_task:
+      return hung_task_lines(*this);
   }
   return {};
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "hang_watchdog.hpp"
 #include "validator_core.hpp"
 
 namespace lockdep::testing {
@@ -34,6 +35,7 @@ void reset(const options& configured) {
         detail::validator_generation.fetch_add(1, std::memory_order_acq_rel) + 1;
     detail::fast_view.epoch.store(generation, std::memory_order_release);
   }
+  detail::start_hang_watchdog_if_set();  // a capture may have set a timeout
 }
 
 report_capture::report_capture(echo mode) {

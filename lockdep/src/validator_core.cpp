@@ -9,6 +9,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "hang_watchdog.hpp"
 #include "state_exports.hpp"
 
 namespace lockdep::detail {
@@ -53,6 +54,7 @@ void validator_core::rebuild(const options& configured) {
   reports_issued = 0;
   suppressed_reports = 0;
   suppression_rules = load_suppressions(config.suppressions);
+  set_hang_timeout(config.hang_timeout);
   new_chains = 0;
   deepest_chain = 0;
   reported_cycles.clear();
@@ -68,12 +70,14 @@ void lock_for_fork() {
   shared.graph_lock.lock();
   shared.listeners_lock.lock();
   shared.output_lock.lock();
+  lock_waiting_registry_for_fork();
   lock_symbol_cache_for_fork();
 }
 
 void unlock_after_fork() {
   validator_core& shared = core();
   unlock_symbol_cache_after_fork();
+  unlock_waiting_registry_after_fork();
   shared.output_lock.unlock();
   shared.listeners_lock.unlock();
   shared.graph_lock.unlock();
@@ -95,7 +99,10 @@ validator_core& create_core() {
   // After the core is published: the dump thread's creation may come back here (through the
   // LD_PRELOAD mode's pthread_create), and must find it.
   static std::once_flag exports_installed;
-  std::call_once(exports_installed, [] { install_state_exports(shared->config); });
+  std::call_once(exports_installed, [] {
+    install_state_exports(shared->config);
+    start_hang_watchdog_if_set();
+  });
   return *shared;
 }
 

@@ -91,3 +91,16 @@ TEST_CASE("signals that cannot be caught or mean a fault are refused", "[options
     CHECK(parsed.dump_signal == 0);
   }
 }
+
+TEST_CASE("the hang timeout takes seconds", "[options]") {
+  lockdep::options parsed;
+  CHECK(lockdep::parse_options("hang_timeout=2.5", parsed).empty());
+  CHECK(parsed.hang_timeout == 2.5);
+  CHECK(lockdep::parse_options("hang_timeout=0", parsed).empty());
+  CHECK(parsed.hang_timeout == 0);
+  for (const char* bad : {"hang_timeout=-1", "hang_timeout=soon",
+                          "hang_timeout=", "hang_timeout=nan", "hang_timeout=1e9"}) {
+    INFO(bad);
+    CHECK(lockdep::parse_options(bad, parsed).size() == 1);
+  }
+}

@@ -35,6 +35,9 @@ struct options {
   std::string dump_path;        // /proc/lockdep, /proc/lockdep_chains and /proc/lockdep_stats
   std::string graph_dot_path;   // the dependency graph as Graphviz DOT
   std::string graph_json_path;  // the dependency graph as JSON
+  // Hang watchdog: a thread waiting on an instrumented lock longer than this many seconds is
+  // reported (the kernel's hung-task report, with every waiting thread's held locks). 0: off.
+  double hang_timeout = 0;
   // A signal (number or name, e.g. SIGUSR2) that writes the dumps above while the program runs,
   // for a program that hangs. 0: none. Handled by a thread of the validator's.
   int dump_signal = 0;

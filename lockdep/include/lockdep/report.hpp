@@ -51,6 +51,7 @@ enum class report_kind {
   invalid_subclass,     // BUG: looking up invalid subclass: N
   assertion_failed,     // a failed lockdep_assert_held / _not_held: a kernel WARN splat
   warning,              // other misuse found by instrumented code (report_warning): a WARN splat
+  hung_task,            // INFO: task comm:tid blocked for more than N seconds. (hang_timeout)
 };
 
 // The report kind as a short stable identifier ("circular_dependency", ...).
@@ -88,6 +89,13 @@ struct dependency_step {
   stack_trace trace;
 };
 
+// One thread's entry in the hung-task report's `Showing all locks held in the system:`.
+struct thread_held_locks {
+  thread_identity thread;
+  std::vector<lock_description> locks;  // bottom first; the last is the lock it waits for
+  double waiting_seconds = 0;
+};
+
 struct report {
   report_kind kind = report_kind::circular_dependency;
   thread_identity thread;
@@ -119,6 +127,11 @@ struct report {
   unsigned subclass = 0;       // invalid_subclass
   std::string assertion;       // assertion_failed: e.g. "lockdep_assert_held(&m)"; warning: text
   stack_frame assertion_site;  // assertion_failed, warning: function = "file:line function"
+  // hung_task: `thread` has waited for `acquiring` (the last of `held_locks`) this long, where
+  // `backtrace` shows; the hang_timeout in force; and every thread waiting on a lock then.
+  double blocked_seconds = 0;
+  double hang_timeout_seconds = 0;
+  std::vector<thread_held_locks> all_held_locks;
 
   // A stable identifier for de-duplication: the kind and the class names involved, without
   // addresses, thread ids or timestamps.
