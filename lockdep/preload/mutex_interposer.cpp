@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "hang_watchdog.hpp"
 #include "lock_annotations.hpp"
 #include "lockdep/validator.hpp"
 #include "real_functions.hpp"
@@ -91,7 +92,8 @@ LOCKDEP_PRELOAD_EXPORT int pthread_mutex_lock(pthread_mutex_t* mutex) noexcept {
   const void* ip = LOCKDEP_RET_IP;
   lock_map* map = map_for(mutex);
   if (map != nullptr) annotate_acquire(*map, lockdep::lock_access::exclusive, false, ip);
-  int result = real().mutex_lock(mutex);
+  int result = lockdep::detail::lock_pthread_watching_for_hangs(
+      [&] { return real().mutex_trylock(mutex); }, [&] { return real().mutex_lock(mutex); }, ip);
   if (map != nullptr && !acquired(result)) annotate_release(*map, ip);
   return result;
 }

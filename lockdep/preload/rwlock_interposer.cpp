@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "hang_watchdog.hpp"
 #include "lock_annotations.hpp"
 #include "lockdep/validator.hpp"
 #include "real_functions.hpp"
@@ -72,14 +73,22 @@ LOCKDEP_PRELOAD_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t* rwlock) noex
 
 LOCKDEP_PRELOAD_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t* rwlock) noexcept {
   if (forward_only()) return real().rwlock_rdlock(rwlock);
-  return validate_then_lock(rwlock, read_access(rwlock), LOCKDEP_RET_IP,
-                            [&] { return real().rwlock_rdlock(rwlock); });
+  const void* ip = LOCKDEP_RET_IP;
+  return validate_then_lock(rwlock, read_access(rwlock), ip, [&] {
+    return lockdep::detail::lock_pthread_watching_for_hangs(
+        [&] { return real().rwlock_tryrdlock(rwlock); },
+        [&] { return real().rwlock_rdlock(rwlock); }, ip);
+  });
 }
 
 LOCKDEP_PRELOAD_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t* rwlock) noexcept {
   if (forward_only()) return real().rwlock_wrlock(rwlock);
-  return validate_then_lock(rwlock, lock_access::exclusive, LOCKDEP_RET_IP,
-                            [&] { return real().rwlock_wrlock(rwlock); });
+  const void* ip = LOCKDEP_RET_IP;
+  return validate_then_lock(rwlock, lock_access::exclusive, ip, [&] {
+    return lockdep::detail::lock_pthread_watching_for_hangs(
+        [&] { return real().rwlock_trywrlock(rwlock); },
+        [&] { return real().rwlock_wrlock(rwlock); }, ip);
+  });
 }
 
 LOCKDEP_PRELOAD_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t* rwlock) noexcept {

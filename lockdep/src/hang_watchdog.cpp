@@ -64,6 +64,12 @@ void issue_hung_report(const waiting_copy& hung, const std::vector<waiting_copy>
     frame.address = address;  // symbolized at delivery, as every report's frames
     hung_task.backtrace.push_back(std::move(frame));
   }
+  // With the validator off, held-lock stacks are no longer kept: nothing to list.
+  hung_task.validator_off = !validation_is_on();
+  if (hung_task.validator_off) {
+    issue(std::move(hung_task));
+    return;
+  }
   for (const held_lock& held : hung.held) hung_task.held_locks.push_back(describe(held));
   if (!hung_task.held_locks.empty()) hung_task.acquiring = hung_task.held_locks.back();
   for (const waiting_copy& other : waiting) {
@@ -80,6 +86,10 @@ void issue_hung_report(const waiting_copy& hung, const std::vector<waiting_copy>
 void check_for_hangs() {
   double timeout = hang_timeout.load(std::memory_order_relaxed);
   if (timeout <= 0) return;
+  // Our own locks (the registry's, the records', the graph lock) are not the program's: in the
+  // LD_PRELOAD mode they would otherwise be validated through the interposers.
+  thread_lock_state& self = this_thread_state();
+  busy_scope busy(self);
   double now = seconds_since_start();
   std::vector<waiting_copy> waiting;
   std::vector<std::size_t> newly_hung;  // indexes into `waiting`
@@ -96,8 +106,6 @@ void check_for_hangs() {
     }
   }
   if (newly_hung.empty()) return;
-  thread_lock_state& self = this_thread_state();
-  busy_scope busy(self);
   graph_section section;  // describe() reads the class table; reports go out after it
   for (std::size_t index : newly_hung) issue_hung_report(waiting[index], waiting, now, timeout);
 }
@@ -117,6 +125,7 @@ void* watch_for_hangs(void*) {
 
 void register_waiting_record(thread_lock_state& state) {
   if (!hang_watchdog_on() || state.waiting != nullptr) return;
+  busy_scope busy(state);  // the registry's lock is ours, not the program's
   auto* record = new waiting_record;
   record->tid = current_thread_identity().tid;
   state.waiting = record;
@@ -126,6 +135,7 @@ void register_waiting_record(thread_lock_state& state) {
 
 void unregister_waiting_record(thread_lock_state& state) {
   if (state.waiting == nullptr) return;
+  busy_scope busy(state);
   {
     std::lock_guard guard(registry().lock);
     std::erase(registry().records, state.waiting);
@@ -134,9 +144,13 @@ void unregister_waiting_record(thread_lock_state& state) {
   state.waiting = nullptr;
 }
 
-waiting_scope::waiting_scope(const void* ip) : record_(this_thread_state().waiting) {
-  if (record_ == nullptr) return;
+waiting_scope::waiting_scope(const void* ip) {
   thread_lock_state& state = this_thread_state();
+  // A thread set up before the watchdog was armed registers on its first wait.
+  if (state.waiting == nullptr && state.held != nullptr) register_waiting_record(state);
+  record_ = state.waiting;
+  if (record_ == nullptr) return;
+  busy_scope busy(state);  // stack capture and the record's lock are ours, not the program's
   std::uintptr_t frames[max_wait_frames];
   std::size_t count = current_raw_stack(ip, frames, max_wait_frames);
   std::lock_guard guard(record_->lock);
@@ -149,6 +163,7 @@ waiting_scope::waiting_scope(const void* ip) : record_(this_thread_state().waiti
 
 waiting_scope::~waiting_scope() {
   if (record_ == nullptr) return;
+  busy_scope busy(this_thread_state());
   std::lock_guard guard(record_->lock);
   record_->waiting = false;
 }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <mutex>
 #include <vector>
@@ -80,6 +81,19 @@ template <class RealLock>
     return;
   }
   real.lock();
+}
+
+// The same for a pthread lock (the LD_PRELOAD interposers): `try_lock()` and `lock()` return 0
+// or an error number, EBUSY from try_lock meaning the lock would block.
+template <class TryLock, class Lock>
+[[gnu::always_inline]] inline int lock_pthread_watching_for_hangs(TryLock try_lock, Lock lock,
+                                                                  const void* ip) {
+  if (!hang_watchdog_on()) [[likely]]
+    return lock();
+  int tried = try_lock();
+  if (tried != EBUSY) return tried;
+  waiting_scope waiting(ip);
+  return lock();
 }
 
 // The timeout from the options in force (0: off); called whenever the tables are (re)built.

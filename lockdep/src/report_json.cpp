@@ -114,8 +114,10 @@ std::string report::json() const {
       fmt::format_to(to, ",\"subclass\":{}", subclass);
       break;
     case report_kind::hung_task:
-      fmt::format_to(to, ",\"blocked_seconds\":{:.3f},\"hang_timeout_seconds\":{:.3f}",
-                     blocked_seconds, hang_timeout_seconds);
+      fmt::format_to(to,
+                     ",\"blocked_seconds\":{:.3f},\"hang_timeout_seconds\":{:.3f},"
+                     "\"validator_off\":{}",
+                     blocked_seconds, hang_timeout_seconds, validator_off);
       out += ",\"all_held_locks\":[";
       for (std::size_t i = 0; i < all_held_locks.size(); ++i) {
         const thread_held_locks& thread = all_held_locks[i];

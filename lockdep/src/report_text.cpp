@@ -337,6 +337,10 @@ lines hung_task_lines(const report& r) {
   out.push_back(task_line);
   out.push_back("Call Trace:");
   add_trace(out, r.backtrace, 1);
+  if (r.validator_off) {
+    out.push_back("INFO: lockdep is turned off.");  // debug_show_all_locks() once !debug_locks
+    return out;
+  }
   out.push_back("");
   out.push_back("Showing all locks held in the system:");
   for (const thread_held_locks& thread : r.all_held_locks) add_held_locks_of(out, thread);

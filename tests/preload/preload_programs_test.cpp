@@ -309,3 +309,33 @@ TEST_CASE("preload: lockdep-run refuses unknown flags and names with ':'", "[pre
   run_result colon = run_under_lockdep("--graph /tmp/a:b.dot " + program_path("abba_threads"));
   CHECK(colon.exit_status == 2);
 }
+
+TEST_CASE("preload: the hang watchdog lists both deadlocked threads' held locks", "[preload]") {
+  // keep_going: the validator stays on after the circular report, so held locks are known.
+  run_result result = run("abba_deadlock", "", "hang_timeout=1:keep_going=1:source_locations=0", 5);
+  CHECK(result.exit_status == 124);
+  std::size_t hung = find_line(
+      result.lines, R"(INFO: task abba_deadlock:\d+ blocked for more than \d+ seconds\.)");
+  REQUIRE(hung < result.lines.size());
+  std::size_t listing = find_line(result.lines, "Showing all locks held in the system:", hung);
+  REQUIRE(listing < result.lines.size());
+  // Each thread holds its first lock and waits for the other's: two held locks each.
+  std::size_t first = find_line(result.lines, R"(2 locks held by abba_deadlock/\d+:)", listing);
+  REQUIRE(first < result.lines.size());
+  CHECK(find_line(result.lines, R"(2 locks held by abba_deadlock/\d+:)", first + 1) <
+        result.lines.size());
+  CHECK(find_line(result.lines, R"( #1: [0-9a-f]{16} \(0x[0-9a-f]+\)\{\+\.\+\.\}, at: .*)", first) <
+        result.lines.size());
+  CHECK(find_line(result.lines, "=============================================", listing) <
+        result.lines.size());
+}
+
+TEST_CASE("preload: after the validator turned off, a hang says lockdep is off", "[preload]") {
+  run_result result = run("abba_deadlock", "", "hang_timeout=1:source_locations=0", 5);
+  CHECK(result.exit_status == 124);
+  std::size_t hung = find_line(
+      result.lines, R"(INFO: task abba_deadlock:\d+ blocked for more than \d+ seconds\.)");
+  REQUIRE(hung < result.lines.size());
+  CHECK(find_line(result.lines, "INFO: lockdep is turned off.", hung) < result.lines.size());
+  CHECK(find_line(result.lines, "Showing all locks held in the system:") == result.lines.size());
+}

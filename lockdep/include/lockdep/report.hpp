@@ -132,6 +132,9 @@ struct report {
   double blocked_seconds = 0;
   double hang_timeout_seconds = 0;
   std::vector<thread_held_locks> all_held_locks;
+  // hung_task: the validator had turned itself off (after a report), so no held locks are
+  // known; the text says `INFO: lockdep is turned off.` instead of listing them, as the kernel.
+  bool validator_off = false;
 
   // A stable identifier for de-duplication: the kind and the class names involved, without
   // addresses, thread ids or timestamps.
