@@ -1,6 +1,5 @@
 #include "lockdep/report_subscription.hpp"
 
-#include <algorithm>
 #include <utility>
 
 #include "validator_core.hpp"
@@ -18,15 +17,11 @@ struct report_subscription::listener final : detail::report_listener {
 
 report_subscription::report_subscription(std::function<void(const report&)> on_report)
     : listener_(std::make_unique<listener>(std::move(on_report))) {
-  detail::validator_core& shared = detail::core();
-  std::lock_guard guard(shared.listeners_lock);
-  shared.listeners.push_back(listener_.get());
+  detail::add_report_listener(listener_.get());
 }
 
 report_subscription::~report_subscription() {
-  detail::validator_core& shared = detail::core();
-  std::lock_guard guard(shared.listeners_lock);
-  std::erase(shared.listeners, listener_.get());
+  detail::remove_report_listener(listener_.get());
 }
 
 }  // namespace lockdep

@@ -49,17 +49,11 @@ void report_capture::start(const options& configured, echo mode) {
   reset(configured);
   listener_ = std::make_unique<listener>();
   listener_->echo = mode == echo::to_log;
-  detail::validator_core& shared = detail::core();
-  std::lock_guard guard(shared.listeners_lock);
-  shared.listeners.push_back(listener_.get());
+  detail::add_report_listener(listener_.get());
 }
 
 report_capture::~report_capture() {
-  detail::validator_core& shared = detail::core();
-  {
-    std::lock_guard guard(shared.listeners_lock);
-    std::erase(shared.listeners, listener_.get());
-  }
+  detail::remove_report_listener(listener_.get());
   reset(current_options());  // a capture's own table sizes do not leak into later tests
 }
 

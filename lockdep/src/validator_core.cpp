@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -61,6 +62,18 @@ void validator_core::rebuild(const options& configured) {
   fast_view.class_identities.store(classes->identities(), std::memory_order_release);
   fast_view.class_limit.store(static_cast<std::uint32_t>(classes->capacity()),
                               std::memory_order_release);
+}
+
+void add_report_listener(report_listener* listener) {
+  validator_core& shared = core();
+  std::lock_guard guard(shared.listeners_lock);
+  shared.listeners.push_back(listener);
+}
+
+void remove_report_listener(report_listener* listener) {
+  validator_core& shared = core();
+  std::lock_guard guard(shared.listeners_lock);
+  std::erase(shared.listeners, listener);
 }
 
 void lock_for_fork() {

@@ -82,6 +82,10 @@ struct validator_core {
   std::mutex output_lock;
 };
 
+// Starts and stops delivering reports to `listener` (testing captures, subscriptions).
+void add_report_listener(report_listener* listener);
+void remove_report_listener(report_listener* listener);
+
 inline std::atomic<validator_core*> created_core{nullptr};
 validator_core& create_core();
 
