@@ -41,6 +41,8 @@ namespace {
   if (!chained || !shared.chains->contains(chain_key)) [[unlikely]] {
     mark_usage(shared.classes->at(lock_class), request.access);
     if (chained) validate_new_chain(state, next, chain_key);
+  } else {
+    count_chain_hit(state);
   }
   state.chain_key = chain_key;
   ++state.depth;

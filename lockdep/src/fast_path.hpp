@@ -68,6 +68,7 @@ namespace lockdep::detail {
   // A cached chain needs no usage marking: its key includes this class's access, so the
   // acquisition that recorded it marked the usage.
   if (!chain_is_cached(chain_key)) return false;
+  count_chain_hit(state);
   state.held[state.depth] = {
       state.chain_key, ip,    &map, lock_class, static_cast<std::uint8_t>(request.subclass),
       request.access,  false, true};

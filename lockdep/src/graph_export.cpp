@@ -132,7 +132,8 @@ std::string graph_json(const validator_state& state) {
                  "\"max_dependency_chains\":{},\"chain_hlocks\":{},\"max_chain_hlocks\":{},"
                  "\"stack_trace_entries\":{},\"max_stack_trace_entries\":{},"
                  "\"stack_traces\":{},\"unused_locks\":{},\"max_locking_depth\":{},"
-                 "\"chain_lookup_misses\":{},\"cyclic_checks\":{},\"reports\":{},"
+                 "\"chain_lookup_misses\":{},\"chain_lookup_hits\":{},\"cyclic_checks\":{},"
+                 "\"reports\":{},"
                  "\"suppressed_reports\":{},"
                  "\"debug_locks\":{}}}}}\n",
                  stats.lock_classes, stats.max_lock_classes, stats.direct_dependencies,
@@ -140,8 +141,8 @@ std::string graph_json(const validator_state& state) {
                  stats.dependency_chains, stats.max_dependency_chains, stats.chain_hlocks,
                  stats.max_chain_hlocks, stats.stack_trace_entries, stats.max_stack_trace_entries,
                  stats.stack_traces, stats.unused_locks, stats.max_locking_depth,
-                 stats.chain_lookup_misses, stats.cyclic_checks, stats.reports,
-                 stats.suppressed_reports, stats.debug_locks);
+                 stats.chain_lookup_misses, stats.chain_lookup_hits, stats.cyclic_checks,
+                 stats.reports, stats.suppressed_reports, stats.debug_locks);
   return text;
 }
 

@@ -1,6 +1,8 @@
 #include "held_lock_stack.hpp"
 
 #include <algorithm>
+#include <mutex>
+#include <vector>
 
 #include "hang_watchdog.hpp"
 #include "lockdep/validator.hpp"
@@ -12,6 +14,35 @@ constinit thread_local thread_lock_state current_thread_lock_state
     [[gnu::tls_model("initial-exec"), gnu::visibility("hidden")]]{};
 
 namespace {
+
+// The threads whose chain-cache hits chain_lookup_hits() sums, and what exited threads counted.
+// Never destroyed: threads exit, and locks are used, during static destruction.
+struct thread_counters {
+  std::mutex lock;  // ours: callers are inside a busy_scope, so it is never validated
+  std::vector<thread_lock_state*> live;
+  std::uint64_t exited_hits = 0;
+};
+
+thread_counters& counters() {
+  static auto* shared = new thread_counters;
+  return *shared;
+}
+
+void count_thread(thread_lock_state& state) {
+  busy_scope busy(state);
+  std::lock_guard guard(counters().lock);
+  counters().live.push_back(&state);
+  state.counted = true;
+}
+
+void stop_counting_thread(thread_lock_state& state) {
+  if (!state.counted) return;
+  busy_scope busy(state);
+  std::lock_guard guard(counters().lock);
+  std::erase(counters().live, &state);
+  counters().exited_hits += state.chain_hits.load(std::memory_order_relaxed);
+  state.counted = false;
+}
 
 // Runs the exit check and frees the thread's storage when the thread ends. Only constructed
 // (and so only costs anything) for threads that used a lock.
@@ -27,6 +58,7 @@ struct thread_exit_check {
     delete state.held_before_reset;
     state.held_before_reset = nullptr;
     unregister_waiting_record(state);
+    stop_counting_thread(state);
     state.depth = 0;
     state.max_depth = 0;
   }
@@ -44,6 +76,7 @@ bool prepare_thread_state_slow(thread_lock_state& state) {
   static thread_local thread_exit_check exit_check;
   (void)exit_check;
   register_waiting_record(state);
+  if (!state.counted) count_thread(state);
   if (state.held != nullptr && state.depth > 0) {
     if (state.held_before_reset == nullptr) {
       state.held_before_reset = new std::vector<const lock_map*>;
@@ -81,6 +114,24 @@ void forget_held_before_reset(thread_lock_state& state, const void* from, std::s
     auto address = reinterpret_cast<const char*>(map);
     return address >= begin && address < begin + size;
   });
+}
+
+std::uint64_t chain_lookup_hits() {
+  busy_scope busy(this_thread_state());
+  std::lock_guard guard(counters().lock);
+  std::uint64_t total = counters().exited_hits;
+  for (const thread_lock_state* state : counters().live) {
+    total += state->chain_hits.load(std::memory_order_relaxed);
+  }
+  return total;
+}
+
+void lock_thread_counters_for_fork() {
+  counters().lock.lock();
+}
+
+void unlock_thread_counters_after_fork() {
+  counters().lock.unlock();
 }
 
 }  // namespace lockdep::detail

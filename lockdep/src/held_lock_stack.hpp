@@ -5,6 +5,7 @@
 // max_lock_depth) and freed when the thread exits, after the exit check.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -48,6 +49,11 @@ struct thread_lock_state {
   // Where the thread publishes that it waits for a lock, for the hang watchdog; only while the
   // watchdog runs.
   waiting_record* waiting = nullptr;
+  // Acquisitions whose chain was in the cache (/proc/lockdep_stats' chain lookup hits). Only
+  // this thread writes it, with a plain load and store (no locked instruction); snapshots sum
+  // every live thread's (see chain_lookup_hits()), hence atomic.
+  std::atomic<std::uint64_t> chain_hits{0};
+  bool counted = false;  // registered for chain_lookup_hits()
 
   bool ignored() const { return suppressed != 0; }
 };
@@ -64,6 +70,17 @@ inline thread_lock_state& this_thread_state() {
 }
 
 bool prepare_thread_state_slow(thread_lock_state& state);
+
+// Counts a chain-cache hit for this thread: no shared cache line is written.
+inline void count_chain_hit(thread_lock_state& state) {
+  state.chain_hits.store(state.chain_hits.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+}
+// Every thread's chain-cache hits since the process started: the live threads' and the exited.
+std::uint64_t chain_lookup_hits();
+// fork(): the registry of threads' counters is held across it (see lock_for_fork).
+void lock_thread_counters_for_fork();
+void unlock_thread_counters_after_fork();
 
 // True (and forgets it) if `map` was held by this thread before the last testing reset.
 bool forget_held_before_reset(thread_lock_state& state, const lock_map& map);

@@ -138,6 +138,7 @@ validator_state copy_tables(validator_core& shared,
   stats.stack_traces = shared.stacks->trace_count();
   stats.max_locking_depth = shared.deepest_chain;
   stats.chain_lookup_misses = shared.new_chains;
+  stats.chain_lookup_hits = detail::chain_lookup_hits() - shared.chain_hits_at_rebuild;
   stats.cyclic_checks = shared.graph->searches();
   stats.reports = shared.reports_issued;
   stats.suppressed_reports = shared.suppressed_reports;

@@ -106,6 +106,7 @@ std::string proc_lockdep_stats(const validator_state& state) {
   line("unused locks:", stats.unused_locks);
   line("max locking depth:", stats.max_locking_depth);
   line("chain lookup misses:", stats.chain_lookup_misses);
+  line("chain lookup hits:", stats.chain_lookup_hits);
   line("cyclic checks:", stats.cyclic_checks);
   line("reports:", stats.reports);
   line("suppressed reports:", stats.suppressed_reports);

@@ -57,6 +57,7 @@ void validator_core::rebuild(const options& configured) {
   suppression_rules = load_suppressions(config.suppressions);
   set_hang_timeout(config.hang_timeout);
   new_chains = 0;
+  chain_hits_at_rebuild = chain_lookup_hits();
   deepest_chain = 0;
   reported_cycles.clear();
   fast_view.class_identities.store(classes->identities(), std::memory_order_release);
@@ -84,12 +85,14 @@ void lock_for_fork() {
   shared.listeners_lock.lock();
   shared.output_lock.lock();
   lock_waiting_registry_for_fork();
+  lock_thread_counters_for_fork();
   lock_symbol_cache_for_fork();
 }
 
 void unlock_after_fork() {
   validator_core& shared = core();
   unlock_symbol_cache_after_fork();
+  unlock_thread_counters_after_fork();
   unlock_waiting_registry_after_fork();
   shared.output_lock.unlock();
   shared.listeners_lock.unlock();

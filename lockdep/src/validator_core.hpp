@@ -58,8 +58,9 @@ struct validator_core {
   std::vector<class_index> chain_scratch;
 
   // Counters for /proc/lockdep_stats.
-  std::uint64_t new_chains = 0;   // chains validated by the slow path (chain lookup misses)
-  std::size_t deepest_chain = 0;  // the most classes in one validated chain
+  std::uint64_t new_chains = 0;  // chains validated by the slow path (chain lookup misses)
+  std::uint64_t chain_hits_at_rebuild = 0;  // chain_lookup_hits() counts from here
+  std::size_t deepest_chain = 0;            // the most classes in one validated chain
   std::size_t reports_issued = 0;
   std::uint64_t suppressed_reports = 0;
   suppressions suppression_rules;  // from config.suppressions

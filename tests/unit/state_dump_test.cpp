@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "json_syntax.hpp"
 #include "lockdep/lockdep.hpp"
@@ -102,9 +103,16 @@ TEST_CASE("a snapshot holds the classes, dependencies and chains a program made"
   CHECK(stats.debug_locks);
   CHECK(state.reported_cycles.empty());
 
-  // Known chains add nothing.
+  CHECK(stats.chain_lookup_hits == 0);
+
+  // Known chains add nothing, and are counted as cache hits.
   lock_three_nested(a, b, c);
-  CHECK(lockdep::snapshot().stats.chain_lookup_misses == 3);
+  lockdep::validator_stats again = lockdep::snapshot().stats;
+  CHECK(again.chain_lookup_misses == 3);
+  CHECK(again.chain_lookup_hits == 3);
+  // Other threads' hits count too, also once they have exited.
+  std::thread([&] { lock_three_nested(a, b, c); }).join();
+  CHECK(lockdep::snapshot().stats.chain_lookup_hits == 6);
 }
 
 TEST_CASE("/proc/lockdep, /proc/lockdep_chains and /proc/lockdep_stats layouts", "[state]") {
@@ -132,6 +140,8 @@ TEST_CASE("/proc/lockdep, /proc/lockdep_chains and /proc/lockdep_stats layouts",
   CHECK(contains(stats, " direct dependencies:                     1 [max: 65536]\n"));
   CHECK(contains(stats, " dependency chains:                       2 [max: 65536]\n"));
   CHECK(contains(stats, " max locking depth:                       2\n"));
+  CHECK(contains(stats, " chain lookup misses:                     2\n"));
+  CHECK(contains(stats, " chain lookup hits:                       0\n"));
   CHECK(contains(stats, " debug_locks:                             1\n"));
 }
 

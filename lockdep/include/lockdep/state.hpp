@@ -58,6 +58,7 @@ struct validator_stats {
   std::size_t stack_traces = 0;
   std::size_t unused_locks = 0;           // classes never acquired
   std::size_t max_locking_depth = 0;      // the deepest validated chain
+  std::uint64_t chain_lookup_hits = 0;    // acquisitions whose chain was validated before
   std::uint64_t chain_lookup_misses = 0;  // new chains validated (the slow path)
   std::uint64_t cyclic_checks = 0;        // searches for a path back
   std::uint64_t reports = 0;              // reports issued
