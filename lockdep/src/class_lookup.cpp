@@ -143,7 +143,9 @@ dynamic_lock_class_key::~dynamic_lock_class_key() {
 
 lock_map::~lock_map() {
   check_no_locks_freed(this, sizeof(*this));
-  detail::forget_held_before_reset(detail::this_thread_state(), this, sizeof(*this));
+  detail::thread_lock_state& state = detail::this_thread_state();
+  if (!detail::validation_is_on()) detail::drop_held_locks_in(state, this, sizeof(*this));
+  detail::forget_held_before_reset(state, this, sizeof(*this));
   // Only a lock that was ever used has classes to forget; unused locks cost nothing here.
   if (has_own_class() && lock_map_access::ever_registered(*this)) detail::forget_classes(this);
 }

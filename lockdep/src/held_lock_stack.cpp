@@ -116,6 +116,19 @@ void forget_held_before_reset(thread_lock_state& state, const void* from, std::s
   });
 }
 
+void drop_held_locks_in(thread_lock_state& state, const void* from, std::size_t size) {
+  if (state.held == nullptr) return;
+  auto begin = reinterpret_cast<std::uintptr_t>(from);
+  auto end = begin + size;
+  std::uint32_t kept = 0;
+  for (std::uint32_t i = 0; i < state.depth; ++i) {
+    auto instance = reinterpret_cast<std::uintptr_t>(state.held[i].instance);
+    if (instance >= begin && instance < end) continue;
+    state.held[kept++] = state.held[i];
+  }
+  state.depth = kept;  // the chain key is not used while the validator is off
+}
+
 std::uint64_t chain_lookup_hits() {
   busy_scope busy(this_thread_state());
   std::lock_guard guard(counters().lock);

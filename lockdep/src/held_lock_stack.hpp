@@ -88,6 +88,12 @@ bool forget_held_before_reset(thread_lock_state& state, const lock_map& map);
 // freed, and a new lock there must not inherit the exemption.
 void forget_held_before_reset(thread_lock_state& state, const void* from, std::size_t size);
 
+// Drops, without a report, the thread's held entries for locks inside [from, from + size): the
+// memory is being freed while the validator is off (it no longer checks, but the entries must
+// not outlive the locks: a testing reset would keep them, and a new lock at the same address
+// would inherit their exemption).
+void drop_held_locks_in(thread_lock_state& state, const void* from, std::size_t size);
+
 // Makes the thread's state usable for the current validator generation: allocates the held-lock
 // array on first use and registers the thread-exit check; drops held locks recorded before a
 // testing reset. False if the state cannot be used (the thread is exiting).

@@ -6,6 +6,7 @@
 #include <array>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -256,4 +257,25 @@ TEST_CASE("report_warning issues a WARN splat and leaves validation on", "[repor
   CHECK(text.find("------------[ cut here ]------------\nWARNING: CPU: ") == 0);
   CHECK(text.find("report_kinds_test.cpp:") != std::string::npos);
   CHECK(lockdep::validation_enabled());
+}
+
+TEST_CASE("a held lock destroyed while the validator is off leaves nothing behind", "[reports]") {
+  alignas(lockdep::mutex) unsigned char storage[sizeof(lockdep::mutex)];
+  {
+    report_capture first;
+    auto* doomed = new (storage) lockdep::mutex("doomed_while_off");
+    doomed->lock();  // recorded while the validator is on
+    lockdep::mutex a{"off_a"}, b{"off_b"};
+    lock_unlock_2(a, b);
+    lock_unlock_2(b, a);  // the report turns the validator off
+    REQUIRE_FALSE(lockdep::validation_enabled());
+    doomed->~mutex();  // freed while held: nothing checks now, but the entry must go
+  }
+  report_capture second;  // a reset: the validator is on again
+  // A new lock in the same memory was never taken: unlocking it is a bad unlock, not a lock
+  // "held before the reset".
+  auto* reborn = new (storage) lockdep::mutex("reborn");
+  reborn->unlock();
+  CHECK(second.count() == 1);
+  reborn->~mutex();
 }
