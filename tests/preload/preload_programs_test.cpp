@@ -93,7 +93,7 @@ TEST_CASE("preload: ABA is reported as recursive locking", "[preload]") {
   CHECK(result.exit_status == 124);
 }
 
-TEST_CASE("preload: ABBA in one thread is reported; destroy forgets the old order", "[preload]") {
+TEST_CASE("preload: ABBA in one thread is reported, destroy forgets the old order", "[preload]") {
   run_result result = run("abba");
   require_one_report(result, circular);
   std::size_t clean_round = find_line(result.lines, "a->b after re-initialisation: fine");

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "lockdep/lockdep.hpp"
 #include "lockdep/testing.hpp"
@@ -18,10 +20,12 @@ TEST_CASE("a child forked while another thread reports can lock, report and exit
   lockdep::testing::report_capture capture(keep_going);
   std::atomic<bool> stop{false};
   std::thread reporter([&] {
+    // New locks each time, kept until the thread ends: new classes (not reusing a freed lock's
+    // address), so every inversion is a new report.
+    std::vector<std::unique_ptr<lockdep::mutex>> locks;
     while (!stop) {
-      // New locks each time (never freed): new classes, so every inversion is a new report.
-      auto* a = new lockdep::mutex;
-      auto* b = new lockdep::mutex;
+      lockdep::mutex* a = locks.emplace_back(std::make_unique<lockdep::mutex>()).get();
+      lockdep::mutex* b = locks.emplace_back(std::make_unique<lockdep::mutex>()).get();
       lockdep_test::lock_unlock_2(*a, *b);
       lockdep_test::lock_unlock_2(*b, *a);
     }
