@@ -42,12 +42,15 @@ std::string thread_name(long tid) {
   return name;
 }
 
-// A hung thread and what every waiting thread held, copied out of the records.
+// A thread's entry, copied out of its record: what a waiting thread held, or how many locks a
+// running one holds.
 struct waiting_copy {
   long tid;
+  bool waiting;
   double since;
   std::vector<held_lock> held;
   std::vector<std::uintptr_t> stack;
+  std::uint32_t running_depth;
 };
 
 void issue_hung_report(const waiting_copy& hung, const std::vector<waiting_copy>& waiting,
@@ -75,8 +78,14 @@ void issue_hung_report(const waiting_copy& hung, const std::vector<waiting_copy>
   for (const waiting_copy& other : waiting) {
     thread_held_locks listed;
     listed.thread = {thread_name(other.tid), other.tid};
-    for (const held_lock& held : other.held) listed.locks.push_back(describe(held));
-    listed.waiting_seconds = now - other.since;
+    listed.waiting = other.waiting;
+    if (other.waiting) {
+      for (const held_lock& held : other.held) listed.locks.push_back(describe(held));
+      listed.held_count = listed.locks.size();
+      listed.waiting_seconds = now - other.since;
+    } else {
+      listed.held_count = other.running_depth;
+    }
     hung_task.all_held_locks.push_back(std::move(listed));
   }
   issue(std::move(hung_task));
@@ -97,12 +106,17 @@ void check_for_hangs() {
     std::lock_guard registry_guard(registry().lock);
     for (waiting_record* record : registry().records) {
       std::lock_guard record_guard(record->lock);
-      if (!record->waiting) continue;
+      if (!record->waiting) {
+        // Running (or blocked elsewhere): only its depth can be read while it changes.
+        std::uint32_t depth = record->state->depth;
+        if (depth > 0) waiting.push_back({record->tid, false, 0, {}, {}, depth});
+        continue;
+      }
       if (now - record->since >= timeout && !record->reported) {
         record->reported = true;
         newly_hung.push_back(waiting.size());
       }
-      waiting.push_back({record->tid, record->since, record->held, record->stack});
+      waiting.push_back({record->tid, true, record->since, record->held, record->stack, 0});
     }
   }
   if (newly_hung.empty()) return;
@@ -128,6 +142,7 @@ void register_waiting_record(thread_lock_state& state) {
   busy_scope busy(state);  // the registry's lock is ours, not the program's
   auto* record = new waiting_record;
   record->tid = current_thread_identity().tid;
+  record->state = &state;
   state.waiting = record;
   std::lock_guard guard(registry().lock);
   registry().records.push_back(record);

@@ -9,7 +9,8 @@
 // lock, so the watchdog thread never reads another thread's held-lock stack while it changes.
 // While the watchdog is off, a lock pays one load of a read-mostly flag; while it is on, an
 // uncontended lock pays a try_lock.
-// Threads that are not waiting are not listed: what they hold changes as it is read.
+// Threads that are not waiting are listed by how many locks they hold only, as the kernel lists
+// a running task: which locks changes as it would be read.
 #pragma once
 
 #include <atomic>
@@ -27,6 +28,8 @@ namespace lockdep::detail {
 struct waiting_record {
   std::mutex lock;
   long tid = 0;
+  // The thread's own state, for its depth while it runs (the record lives as long as it).
+  const thread_lock_state* state = nullptr;
   bool waiting = false;
   double since = 0;                   // seconds since process start (seconds_since_start)
   bool reported = false;              // this wait was reported already

@@ -30,9 +30,30 @@ struct held_lock {
 
 struct waiting_record;  // hang_watchdog.hpp
 
+// The depth of a thread's held-lock stack. Only its thread changes it, but the hang watchdog
+// reads it from another (to say how many locks a running thread holds), so it is atomic; every
+// access is relaxed, which is a plain move on x86: the same code as a plain integer.
+class held_depth {
+ public:
+  constexpr held_depth() = default;
+  held_depth(const held_depth&) = delete;
+  held_depth& operator=(const held_depth&) = delete;
+
+  operator std::uint32_t() const { return value_.load(std::memory_order_relaxed); }
+  held_depth& operator=(std::uint32_t depth) {
+    value_.store(depth, std::memory_order_relaxed);
+    return *this;
+  }
+  held_depth& operator++() { return *this = *this + 1; }
+  held_depth& operator--() { return *this = *this - 1; }
+
+ private:
+  std::atomic<std::uint32_t> value_{0};
+};
+
 struct thread_lock_state {
   std::uint64_t chain_key = initial_chain_key;
-  std::uint32_t depth = 0;
+  held_depth depth;
   std::uint32_t max_depth = 0;  // the depth limit; 0 until `held` is allocated
   // Nonzero while this thread's lock calls are to be ignored: inside the validator (busy_scope),
   // inside validation_off_scope, or after the thread-exit check. One word, so the fast path

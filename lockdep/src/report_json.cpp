@@ -124,8 +124,11 @@ std::string report::json() const {
         if (i != 0) out += ',';
         out += "{\"thread\":{\"comm\":";
         append_json_string(out, thread.thread.comm);
-        fmt::format_to(to, ",\"tid\":{}}},\"waiting_seconds\":{:.3f},\"locks\":[",
-                       thread.thread.tid, thread.waiting_seconds);
+        fmt::format_to(to,
+                       ",\"tid\":{}}},\"waiting\":{},\"held_count\":{},"
+                       "\"waiting_seconds\":{:.3f},\"locks\":[",
+                       thread.thread.tid, thread.waiting, thread.held_count,
+                       thread.waiting_seconds);
         for (std::size_t j = 0; j < thread.locks.size(); ++j) {
           if (j != 0) out += ',';
           append_lock(out, thread.locks[j]);

@@ -313,10 +313,11 @@ lines assertion_failed_lines(const report& r) {
 }
 
 void add_held_locks_of(lines& out, const thread_held_locks& thread) {
-  const std::size_t count = thread.locks.size();
+  const std::size_t count = thread.held_count;
   out.push_back(std::to_string(count) + (count > 1 ? " locks" : " lock") + " held by " +
                 thread.thread.text() + ":");
-  for (std::size_t i = 0; i < count; ++i) {
+  // lockdep_print_held_locks() stops here for a task that is running.
+  for (std::size_t i = 0; i < thread.locks.size(); ++i) {
     out.push_back(" #" + std::to_string(i) + ": " + lock_text(thread.locks[i]));
   }
 }

@@ -89,10 +89,14 @@ struct dependency_step {
   stack_trace trace;
 };
 
-// One thread's entry in the hung-task report's `Showing all locks held in the system:`.
+// One thread's entry in the hung-task report's `Showing all locks held in the system:`: a
+// thread waiting on a lock with its held locks, or a running thread with only their number (as
+// the kernel lists a running task: which locks changes while it runs).
 struct thread_held_locks {
   thread_identity thread;
-  std::vector<lock_description> locks;  // bottom first; the last is the lock it waits for
+  bool waiting = false;
+  std::size_t held_count = 0;
+  std::vector<lock_description> locks;  // waiting: bottom first, the last the one it waits for
   double waiting_seconds = 0;
 };
 
