@@ -1,0 +1,292 @@
+// Source lines beside stack frames (libdw): symbolized frames carry file and line where debug
+// information has them, reports print them as decode_stacktrace.sh decodes a frame unless
+// source_locations is off, and the JSON carries them either way.
+#include <elf.h>
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "json_text.hpp"
+#include "library_addresses.hpp"
+#include "lockdep/lockdep.hpp"
+#include "lockdep/testing.hpp"
+#include "stack_trace.hpp"
+
+using lockdep::stack_frame;
+using lockdep::detail::capture_stack;
+using lockdep::detail::symbolize;
+using lockdep_test::address_in;
+using lockdep_test::address_of;
+
+namespace source_lines_test {
+
+// Source lines: the code between the two markers is what the frames below must point into.
+constexpr unsigned located_first_line = __LINE__;
+
+[[gnu::noinline]] std::uintptr_t return_address_here() {
+  std::uintptr_t frame = 0;
+  capture_stack(&frame, 1);
+  asm volatile("" ::: "memory");
+  return frame;
+}
+
+// a, then b: the second call records a --> b, or reports when b --> a is known.
+[[gnu::noinline]] void take_in_order(lockdep::mutex& a, lockdep::mutex& b) {
+  a.lock();
+  b.lock();
+  b.unlock();
+  a.unlock();
+  asm volatile("" ::: "memory");
+}
+
+constexpr unsigned located_last_line = __LINE__;
+
+}  // namespace source_lines_test
+
+namespace {
+
+// Whether the ELF file at `path` has a DWARF line table, in itself or in a separate debug file
+// found by its build ID (/usr/lib/debug/.build-id/xx/yyyy.debug), as Debian's debug packages
+// install them. Read directly from the ELF headers, independently of the symbolizer, so a test
+// knows which answer to expect on this machine.
+bool has_line_table(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  Elf64_Ehdr header{};
+  if (!file.read(reinterpret_cast<char*>(&header), sizeof header) ||
+      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64) {
+    return false;
+  }
+  std::vector<Elf64_Shdr> sections(header.e_shnum);
+  file.seekg(static_cast<std::streamoff>(header.e_shoff));
+  file.read(reinterpret_cast<char*>(sections.data()),
+            static_cast<std::streamsize>(sections.size() * sizeof(Elf64_Shdr)));
+  if (!file || header.e_shstrndx >= sections.size()) return false;
+  const auto contents = [&](const Elf64_Shdr& section) {
+    std::string bytes(section.sh_size, '\0');
+    file.seekg(static_cast<std::streamoff>(section.sh_offset));
+    file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return bytes;
+  };
+  const std::string names = contents(sections[header.e_shstrndx]);
+  for (const Elf64_Shdr& section : sections) {
+    if (section.sh_name >= names.size()) continue;
+    const std::string name = names.c_str() + section.sh_name;
+    if ((name == ".debug_line" || name == ".zdebug_line") && section.sh_type != SHT_NOBITS) {
+      return true;
+    }
+    if (name != ".note.gnu.build-id") continue;
+    const std::string note = contents(section);
+    Elf64_Nhdr note_header{};
+    if (note.size() < sizeof note_header) continue;
+    std::memcpy(&note_header, note.data(), sizeof note_header);
+    const std::size_t id_at = sizeof note_header + ((note_header.n_namesz + 3) & ~3u);
+    if (note_header.n_type != NT_GNU_BUILD_ID || id_at + note_header.n_descsz > note.size() ||
+        note_header.n_descsz < 2) {
+      continue;
+    }
+    std::string digits;
+    for (std::size_t i = 0; i < note_header.n_descsz; ++i) {
+      std::array<char, 3> byte{};
+      std::snprintf(byte.data(), byte.size(), "%02x",
+                    static_cast<unsigned>(static_cast<unsigned char>(note[id_at + i])));
+      digits += byte.data();
+    }
+    const std::string debug_file =
+        "/usr/lib/debug/.build-id/" + digits.substr(0, 2) + "/" + digits.substr(2) + ".debug";
+    if (std::filesystem::exists(debug_file)) return true;
+  }
+  return false;
+}
+
+// The program's own frames have source lines only when it was built with debug information
+// (the Debug build); without, tests of them have nothing to check.
+bool program_has_line_table() {
+  static const bool has = has_line_table("/proc/self/exe");
+  return has;
+}
+
+bool in_located_code(const stack_frame& frame) {
+  return frame.file.ends_with("/source_lines_test.cpp") &&
+         frame.line > source_lines_test::located_first_line &&
+         frame.line < source_lines_test::located_last_line;
+}
+
+}  // namespace
+
+TEST_CASE("stack_frame::decoded_text prints the frame as decode_stacktrace.sh decodes it",
+          "[stack_trace][source_lines]") {
+  stack_frame frame;
+  frame.address = 0xffffffff81234567;
+  frame.function = "lock_acquire";
+  frame.offset = 0x3f;
+  frame.size = 0x320;
+  frame.file = "/src/linux/kernel/locking/lockdep.c";
+  frame.line = 4488;
+  CHECK(frame.decoded_text() == "lock_acquire (/src/linux/kernel/locking/lockdep.c:4488)");
+  CHECK(frame.text() == "lock_acquire+0x3f/0x320");  // %pS stays the kernel's
+
+  // The module follows, out of its brackets, as the script prints it.
+  frame.module = "btrfs";
+  CHECK(frame.decoded_text() == "lock_acquire (/src/linux/kernel/locking/lockdep.c:4488) btrfs");
+
+  // Nothing to decode: the kernel's %pS.
+  frame.line = 0;
+  CHECK(frame.decoded_text() == "lock_acquire+0x3f/0x320 [btrfs]");
+  frame.line = 4488;
+  frame.file.clear();
+  CHECK(frame.decoded_text() == "lock_acquire+0x3f/0x320 [btrfs]");
+  // The script decodes only named frames.
+  frame.file = "/src/linux/kernel/locking/lockdep.c";
+  frame.function.clear();
+  CHECK(frame.decoded_text() == "0xffffffff81234567 [btrfs]");
+}
+
+TEST_CASE("symbolize gives the source line of code with debug information",
+          "[stack_trace][source_lines]") {
+  if (!program_has_line_table()) {
+    WARN("this test program has no debug information: no source lines to check");
+    return;
+  }
+  const std::uintptr_t return_address = source_lines_test::return_address_here();
+  const stack_frame frame = symbolize(return_address);
+  CHECK(frame.function == "source_lines_test::return_address_here");
+  INFO(frame.file << ":" << frame.line);
+  CHECK(frame.file.starts_with("/"));  // as recorded: CMake compiles absolute paths
+  CHECK(in_located_code(frame));
+  CHECK(frame.text().find("source_lines_test.cpp") == std::string::npos);
+
+  // An acquisition ip is looked up as it is: the function's first instruction is on the line
+  // of its opening.
+  const stack_frame start = symbolize(address_of(&source_lines_test::take_in_order), false);
+  CHECK(start.function == "source_lines_test::take_in_order");
+  CHECK(in_located_code(start));
+  CHECK(start.line > frame.line);  // take_in_order follows return_address_here
+}
+
+TEST_CASE("a frame in a library has a source line exactly when the library has a line table",
+          "[stack_trace][source_lines]") {
+  struct library_function {
+    const char* library;
+    const char* function;
+  };
+  // libc has one when its debug package (libc6-dbg) is installed; the others have none on a
+  // Debian machine without their -dbgsym packages.
+  const std::vector<library_function> cases{{"libc.so.6", "getenv"},
+                                            {"libstdc++.so.6", "__cxa_demangle"},
+                                            {"libunwind.so.8", "unw_backtrace"}};
+  bool saw_library_without = false;
+  for (const auto& [library, function] : cases) {
+    const std::uintptr_t address = address_in(library, function);
+    REQUIRE(address != 0);
+    Dl_info object{};
+    REQUIRE(dladdr(reinterpret_cast<void*>(address), &object) != 0);
+    const bool has_lines = has_line_table(object.dli_fname);
+    saw_library_without = saw_library_without || !has_lines;
+
+    const stack_frame frame = symbolize(address + 4, false);
+    INFO(object.dli_fname << " " << frame.file << ":" << frame.line);
+    CHECK(frame.function == function);
+    CHECK(frame.file.empty() == !has_lines);
+    CHECK((frame.line == 0) == !has_lines);
+    CHECK(frame.text().starts_with(std::string(function) + "+0x4/0x"));
+    if (!has_lines) CHECK(frame.decoded_text() == frame.text());
+  }
+  // The case this test is for: no debug information, no location, no crash.
+  CHECK(saw_library_without);
+}
+
+TEST_CASE("frames outside any object have no source line", "[stack_trace][source_lines]") {
+  const stack_frame frame = symbolize(0x10, false);
+  CHECK(frame.file.empty());
+  CHECK(frame.line == 0);
+  CHECK(frame.decoded_text() == "0x10");
+}
+
+TEST_CASE("report text shows source lines beside frames unless asked for the kernel's text",
+          "[stack_trace][source_lines]") {
+  if (!program_has_line_table()) {
+    WARN("this test program has no debug information: no source lines to check");
+    return;
+  }
+  lockdep::testing::report_capture capture;
+  lockdep::mutex a{LOCKDEP_CLASS("located_a")};
+  lockdep::mutex b{LOCKDEP_CLASS("located_b")};
+  source_lines_test::take_in_order(a, b);
+  source_lines_test::take_in_order(b, a);
+  REQUIRE(capture.count() == 1);
+  const lockdep::report found = capture.only();
+
+  // The second call takes located_a holding located_b, at the call in take_in_order that
+  // recorded located_a --> located_b in the first: the lock line and both chain entries show it.
+  const stack_frame& site = found.acquiring.acquired_at;
+  INFO(site.file << ":" << site.line);
+  REQUIRE(in_located_code(site));
+  const std::string location = "(" + site.file + ":" + std::to_string(site.line) + ")";
+  const std::string decoded_site = "source_lines_test::take_in_order " + location;
+  const std::vector<std::string> decoded = found.kernel_lines(true);
+  const std::vector<std::string> kernel = found.kernel_lines(false);
+  REQUIRE(decoded.size() == kernel.size());
+
+  const std::regex decoded_lock_line(R"([0-9a-f]{16} \(located_a\)\{\+\.\+\.\}, at: (.*))");
+  std::smatch at;
+  const auto lock_line = std::ranges::find_if(decoded, [&](const std::string& line) {
+    return std::regex_match(line, at, decoded_lock_line);
+  });
+  REQUIRE(lock_line != decoded.end());
+  CHECK(at[1].str() == decoded_site);
+  // Frame lines (the chain's and the backtrace's): the indentation, then the decoded frame.
+  CHECK(std::ranges::count(decoded, "       " + decoded_site) == 2);
+  CHECK(std::ranges::count(decoded, " " + decoded_site) == 1);
+
+  // source_locations=0: the kernel's %pS wherever the decoded text shows a source line, and the
+  // same text everywhere else.
+  const std::regex decoded_frame(R"(\(.+:[1-9][0-9]*\)( \S+)?$)");
+  const std::regex kernel_frame(R"(\+0x[0-9a-f]+/0x[0-9a-f]+( \[\S+\])?$)");
+  for (std::size_t i = 0; i < kernel.size(); ++i) {
+    INFO(decoded[i] << "\n" << kernel[i]);
+    CHECK(kernel[i].find("source_lines_test.cpp:") == std::string::npos);
+    if (kernel[i] == decoded[i]) continue;
+    CHECK(std::regex_search(decoded[i], decoded_frame));
+    CHECK(std::regex_search(kernel[i], kernel_frame));
+  }
+  CHECK(std::ranges::count(kernel, "       " + site.text()) == 2);
+  CHECK(site.text().starts_with("source_lines_test::take_in_order+0x"));
+  CHECK(found.kernel_text(false).find(", at: " + site.text() + "\n") != std::string::npos);
+  CHECK(found.kernel_text(true).find("source_lines_test.cpp:") != std::string::npos);
+
+  // JSON frames carry the file and line, whatever the text shows.
+  std::string escaped_file;
+  lockdep::detail::append_json_string(escaped_file, site.file);
+  CHECK(found.json().find("\"file\":" + escaped_file + ",\"line\":" + std::to_string(site.line) +
+                          ",") != std::string::npos);
+}
+
+TEST_CASE("JSON frames carry the file and line, empty and 0 when unknown",
+          "[stack_trace][source_lines]") {
+  stack_frame frame;
+  frame.address = 0x401234;
+  frame.function = "take";
+  frame.offset = 0x4;
+  frame.size = 0x10;
+  frame.file = "/src/app/take.cpp";
+  frame.line = 42;
+  std::string json;
+  lockdep::detail::append_json_frame(json, frame);
+  CHECK(json == R"({"address":"0x401234","function":"take","offset":4,"size":16,"module":"",)"
+                R"("file":"/src/app/take.cpp","line":42,"text":"take+0x4/0x10"})");
+
+  frame.file.clear();
+  frame.line = 0;
+  json.clear();
+  lockdep::detail::append_json_frame(json, frame);
+  CHECK(json.find(R"("module":"","file":"","line":0,"text":)") != std::string::npos);
+}
