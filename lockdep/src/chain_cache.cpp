@@ -36,12 +36,14 @@ chain_cache::chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks,
       // At most half full at the largest, so probes stay short even with tombstones.
       max_slot_count_(std::bit_ceil(std::max<std::size_t>(2 * max_chains, 64))),
       slot_count_(std::min(max_slot_count_, initial_slot_count)),
-      published_(publish_to != nullptr ? publish_to : &own_table_word_) {
+      published_(publish_to != nullptr ? publish_to : &own_table_word_),
+      class_storage_(max_chain_hlocks),
+      records_(max_chains) {
+  // Without the reserved tables (mapping failed) every new chain is a capacity report.
+  if (class_storage_.capacity() == 0 || records_.capacity() == 0) max_chains_ = 0;
   tables_.push_back(empty_table(slot_count_));
   table_word_ = table_word_of(tables_.back().get(), slot_count_);
   published_->store(table_word_, std::memory_order_release);
-  class_storage_ = std::make_unique_for_overwrite<class_index[]>(max_chain_hlocks);
-  records_.reserve(max_chains);
 }
 
 std::size_t chain_cache::allocate_classes(std::size_t length) {
@@ -53,6 +55,7 @@ std::size_t chain_cache::allocate_classes(std::size_t length) {
   if (class_storage_end_ + length <= max_chain_hlocks_) {
     std::size_t offset = class_storage_end_;
     class_storage_end_ += length;
+    class_storage_.grow_to(class_storage_end_);
     return offset;
   }
   for (std::size_t longer = length + 1; longer < free_blocks_.size(); ++longer) {
@@ -84,7 +87,8 @@ void chain_cache::rehash(std::size_t slot_count) {
   std::uintptr_t fresh_word = table_word_of(fresh_table.get(), slot_count);
   std::atomic<std::uint64_t>* fresh = fresh_table[0].slots;
   std::size_t mask = slot_count - 1;
-  for (const chain& live : records_) {
+  for (std::size_t id = 1; id <= records_.constructed(); ++id) {
+    const chain& live = records_[id - 1];
     if (live.classes.empty()) continue;
     std::uint64_t stored = stored_form(live.key);
     std::size_t slot = home_slot(stored, fresh_word);
@@ -113,19 +117,19 @@ chain_cache::insert_result chain_cache::insert(std::uint64_t key,
   if (live_chains_ >= max_chains_) return insert_result::chains_full;
   std::size_t offset = allocate_classes(classes.size());
   if (offset == npos) return insert_result::hlocks_full;
-  std::copy(classes.begin(), classes.end(), class_storage_.get() + offset);
+  std::copy(classes.begin(), classes.end(), class_storage_.data() + offset);
 
   std::uint32_t record_id;
   if (!free_records_.empty()) {
     record_id = free_records_.back();
     free_records_.pop_back();
   } else {
-    records_.emplace_back();
-    record_id = static_cast<std::uint32_t>(records_.size());
+    records_.grow_to(records_.constructed() + 1);
+    record_id = static_cast<std::uint32_t>(records_.constructed());
   }
   reserve_one();
   hlocks_used_ += classes.size();
-  records_[record_id - 1] = {key, {class_storage_.get() + offset, classes.size()}};
+  records_[record_id - 1] = {key, {class_storage_.data() + offset, classes.size()}};
   ++live_chains_;
 
   std::atomic<std::uint64_t>* slots = this->slots();
@@ -166,14 +170,14 @@ void chain_cache::remove(std::uint32_t id) {
   std::size_t length = doomed.classes.size();
   if (free_blocks_.size() <= length) free_blocks_.resize(length + 1);
   free_blocks_[length].push_back(
-      static_cast<std::uint32_t>(doomed.classes.data() - class_storage_.get()));
+      static_cast<std::uint32_t>(doomed.classes.data() - class_storage_.data()));
   doomed = {};
   --live_chains_;
   free_records_.push_back(id);
 }
 
 const chain_cache::chain* chain_cache::record(std::uint32_t id) const {
-  if (id == 0 || id > records_.size()) return nullptr;
+  if (id == 0 || id > records_.constructed()) return nullptr;
   const chain& found = records_[id - 1];
   return found.classes.empty() ? nullptr : &found;
 }

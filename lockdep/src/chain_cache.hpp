@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "lock_class.hpp"
+#include "reserved_array.hpp"
 
 namespace lockdep::detail {
 
@@ -72,7 +73,7 @@ class chain_cache {
   void remove(std::uint32_t id);
   const chain* record(std::uint32_t id) const;
   // Chain ids run from 1 to this (some may be free).
-  std::uint32_t last_id() const { return static_cast<std::uint32_t>(records_.size()); }
+  std::uint32_t last_id() const { return static_cast<std::uint32_t>(records_.constructed()); }
 
   std::size_t size() const { return live_chains_; }
   std::size_t slot_count() const { return slot_count_; }
@@ -137,12 +138,13 @@ class chain_cache {
   static constexpr std::size_t npos = ~std::size_t{0};
 
   // Every chain's classes, as the kernel's chain_hlocks[]: one array sized by max_chain_hlocks
-  // (allocated, not touched, up front, so it never moves and records can point into it), used
+  // (reserved, not touched, up front, so it never moves and records can point into it), used
   // from the front; freed blocks are kept per length for reuse.
-  std::unique_ptr<class_index[]> class_storage_;
+  reserved_array<class_index> class_storage_;
   std::size_t class_storage_end_ = 0;
   std::vector<std::vector<std::uint32_t>> free_blocks_;  // offsets, indexed by block length
-  std::vector<chain> records_;  // index = chain id - 1; reserved for max_chains up front
+  // Index = chain id - 1; reserved for max_chains up front, so records never move.
+  reserved_array<chain> records_;
   std::vector<std::uint32_t> free_records_;
   std::size_t live_chains_ = 0;
   std::size_t hlocks_used_ = 0;

@@ -22,9 +22,12 @@ std::string lock_class::printable_name() const {
 }
 
 class_registry::class_registry(std::size_t max_classes)
-    : capacity_(max_classes),
-      classes_(std::make_unique<lock_class[]>(max_classes + 1)),
-      identities_(std::make_unique<std::atomic<const void*>[]>(max_classes + 1)) {}
+    : classes_(max_classes + 1), identities_(max_classes + 1) {
+  bool reserved = classes_.capacity() != 0 && identities_.capacity() != 0;
+  capacity_ = reserved ? max_classes : 0;  // no table: every new class is a capacity report
+  classes_.grow_to(reserved ? 1 : 0);
+  identities_.grow_to(reserved ? 1 : 0);
+}
 
 class_index class_registry::find(const void* key, unsigned subclass) const {
   const class_index* found = by_identity_.find(identity_of(key, subclass));
@@ -43,6 +46,8 @@ class_index class_registry::create(const void* key, unsigned subclass, std::stri
     free_.pop_back();
   } else if (next_unused_ <= capacity_) {
     index = next_unused_++;
+    classes_.grow_to(next_unused_);
+    identities_.grow_to(next_unused_);
   } else {
     return no_class;
   }
@@ -55,8 +60,8 @@ class_index class_registry::create(const void* key, unsigned subclass, std::stri
   created.name = std::move(name);
   created.subclass = static_cast<std::uint8_t>(subclass);
   created.usage.store(0, std::memory_order_relaxed);
-  created.after.clear();
-  created.before.clear();
+  created.after.release();
+  created.before.release();
   created.chains.clear();
   by_identity_[identity_of(key, subclass)] = index;
   // Publish last: the fast path treats a class whose identity matches as ready.
@@ -74,8 +79,8 @@ void class_registry::destroy(class_index index) {
   auto versions = versions_.find(doomed.name);
   if (versions != versions_.end() && --versions->second.live == 0) versions_.erase(versions);
   identities_[index].store(nullptr, std::memory_order_release);
-  doomed.after = {};
-  doomed.before = {};
+  doomed.after.release();
+  doomed.before.release();
   doomed.chains = {};
   free_.push_back(index);
 }

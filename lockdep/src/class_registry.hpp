@@ -9,13 +9,13 @@
 
 #include <atomic>
 #include <cstddef>
-#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "lock_class.hpp"
 #include "pointer_map.hpp"
+#include "reserved_array.hpp"
 
 namespace lockdep::detail {
 
@@ -44,13 +44,19 @@ class class_registry {
   bool in_use(class_index index) const { return identity(index) != nullptr; }
   // Every slot's identity, densely, for the fast path's check of a lock's cached class (eight
   // bytes per class instead of a whole lock_class line).
-  const std::atomic<const void*>* identities() const { return identities_.get(); }
+  // Slot 0 (no_class) is always there, even when the table could not be reserved.
+  const std::atomic<const void*>* identities() const {
+    static constexpr std::atomic<const void*> only_no_class{nullptr};
+    return capacity_ != 0 ? identities_.data() : &only_no_class;
+  }
 
   // Frees the slot. The caller has already removed the class's dependencies and chains.
   void destroy(class_index index);
 
   std::size_t size() const { return by_identity_.size(); }
   std::size_t capacity() const { return capacity_; }
+  // Every slot ever used is below this index (so per-class scratch space need only reach it).
+  class_index end_index() const { return next_unused_; }
   // Every class in use, in index order.
   std::vector<class_index> all() const;
 
@@ -71,10 +77,12 @@ class class_registry {
     unsigned live_subclasses = 0;
   };
 
-  std::size_t capacity_;
-  std::unique_ptr<lock_class[]> classes_;  // [0] unused
+  // Both tables are reserved for max_classes + 1 slots ([0] unused) and committed as slots are
+  // first used, so a large max_classes costs address space, not memory.
+  reserved_array<lock_class> classes_;
   // identities_[i] is class i's identity, published last when it is created.
-  std::unique_ptr<std::atomic<const void*>[]> identities_;
+  reserved_array<std::atomic<const void*>> identities_;
+  std::size_t capacity_;
   std::vector<class_index> free_;
   class_index next_unused_ = 1;
   pointer_map<class_index> by_identity_;

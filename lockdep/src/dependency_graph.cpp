@@ -6,9 +6,7 @@ namespace lockdep::detail {
 
 dependency_graph::dependency_graph(class_registry& classes, std::size_t max_dependencies)
     : classes_(classes),
-      capacity_(max_dependencies),
-      reached_strong_(classes.capacity() + 1, 0),
-      reached_any_(classes.capacity() + 1, 0) {}
+      capacity_(max_dependencies) {}
 
 bool dependency_graph::visit(class_index index, bool only_recursive) {
   // A class reached by a strong-ending path allows every onward edge, so reaching it again
@@ -30,6 +28,11 @@ std::vector<path_step> dependency_graph::find_cycle_path(class_index start,
                                                          lock_access target_access) {
   ++searches_;
   queue_.clear();
+  // Sized by the classes used so far, not by max_classes, which may be large.
+  if (reached_strong_.size() < classes_.end_index()) {
+    reached_strong_.resize(classes_.end_index(), 0);
+    reached_any_.resize(classes_.end_index(), 0);
+  }
   // The new edge target --> start: a shared target leaves by (Sx); a recursive-read start is
   // entered by (xR). These are the two junctions the strong-path rule looks at.
   bool target_shared = target_access != lock_access::exclusive;
@@ -67,54 +70,71 @@ std::vector<path_step> dependency_graph::find_cycle_path(class_index start,
 }
 
 dependency* dependency_graph::find(class_index from, class_index to) {
-  for (dependency& edge : classes_.at(from).after) {
-    if (edge.other == to) return &edge;
+  // The edge is in both lists: scan the shorter (a class every lock is taken under has one
+  // entry per lock in its forward list, while each of those locks has a short backward one).
+  dependency_list& after = classes_.at(from).after;
+  dependency_list& before = classes_.at(to).before;
+  if (after.size() <= before.size()) {
+    for (dependency& edge : after) {
+      if (edge.other == to) return &edge;
+    }
+  } else {
+    for (dependency& edge : before) {
+      if (edge.other == from) return &after.at(edge.mirror);
+    }
   }
   return nullptr;
 }
 
 void dependency_graph::note(class_index from, class_index to, std::uint8_t types,
                             unsigned distance) {
-  auto update = [&](std::vector<dependency>& edges, class_index other) {
-    for (dependency& edge : edges) {
-      if (edge.other != other) continue;
-      edge.types |= types;
-      edge.distance = static_cast<std::uint16_t>(std::min<unsigned>(edge.distance, distance));
-      return;
-    }
-  };
-  update(classes_.at(from).after, to);
-  update(classes_.at(to).before, from);
+  dependency* forward = find(from, to);
+  if (forward == nullptr) return;
+  dependency& backward = classes_.at(to).before.at(forward->mirror);
+  for (dependency* edge : {forward, &backward}) {
+    edge->types |= types;
+    edge->distance = static_cast<std::uint16_t>(std::min<unsigned>(edge->distance, distance));
+  }
 }
 
 bool dependency_graph::insert(class_index from, class_index to, std::uint8_t types,
                               unsigned distance, std::uint32_t trace) {
   if (count_ >= capacity_) return false;
   auto short_distance = static_cast<std::uint16_t>(std::min<unsigned>(distance, 0xffff));
-  classes_.at(from).after.push_back({to, types, short_distance, trace});
-  classes_.at(to).before.push_back({from, types, short_distance, trace});
+  dependency_list& after = classes_.at(from).after;
+  dependency_list& before = classes_.at(to).before;
+  std::uint32_t forward = after.positions();
+  std::uint32_t backward = before.positions();
+  after.append({to, types, short_distance, trace, backward});
+  before.append({from, types, short_distance, trace, forward});
   ++count_;
   return true;
 }
 
 void dependency_graph::remove_class(class_index index) {
-  auto erase_other = [](std::vector<dependency>& edges, class_index other) {
-    std::erase_if(edges, [other](const dependency& edge) { return edge.other == other; });
-  };
   lock_class& doomed = classes_.at(index);
+  // Removes an edge's twin from `other`'s list; compaction there moves entries whose own twins
+  // (in `twin_side` lists of their other classes) must learn the new position.
+  auto remove_twin = [this](dependency_list lock_class::*list, dependency_list lock_class::*twin_side,
+                            const dependency& edge) {
+    dependency_list& other = classes_.at(edge.other).*list;
+    other.remove(edge.mirror);
+    other.compact_if_sparse([&](const dependency& moved, std::uint32_t position) {
+      (classes_.at(moved.other).*twin_side).at(moved.mirror).mirror = position;
+    });
+  };
   for (const dependency& edge : doomed.after) {
-    if (edge.other != index) erase_other(classes_.at(edge.other).before, index);
+    // Self edges were counted once, in the forward list, and go with the class's own lists.
+    if (edge.other != index) remove_twin(&lock_class::before, &lock_class::after, edge);
     --count_;
   }
   for (const dependency& edge : doomed.before) {
-    // Self edges were counted once, in the forward list.
-    if (edge.other != index) {
-      erase_other(classes_.at(edge.other).after, index);
-      --count_;
-    }
+    if (edge.other == index) continue;
+    remove_twin(&lock_class::after, &lock_class::before, edge);
+    --count_;
   }
-  doomed.after.clear();
-  doomed.before.clear();
+  doomed.after.release();
+  doomed.before.release();
 }
 
 void dependency_graph::clear() {

@@ -70,7 +70,8 @@ class dependency_graph {
   std::size_t count_ = 0;
   std::uint64_t searches_ = 0;
   std::vector<search_node> queue_;
-  // Per class, the search generation that reached it by a strong-ending path / by any path.
+  // Per class, the search generation that reached it by a strong-ending path / by any path;
+  // grown to the registry's end_index() as classes are added.
   std::vector<std::uint64_t> reached_strong_;
   std::vector<std::uint64_t> reached_any_;
 };

@@ -11,12 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "dependency_list.hpp"
 #include "lockdep/report.hpp"
 
 namespace lockdep::detail {
-
-using class_index = std::uint32_t;
-inline constexpr class_index no_class = 0;  // index 0 is never used
 
 // Dependency types, as the kernel's lock_list.dep bits: (S)hared or (E)xclusive holder, then
 // (R)ecursive-read or (N)on-recursive acquirer.
@@ -34,14 +32,6 @@ constexpr std::uint8_t dependency_type(lock_access holder, lock_access acquirer)
                  (acquirer != lock_access::shared_recursive ? 2u : 0u);
   return static_cast<std::uint8_t>(1u << bit);
 }
-
-// One direction of a dependency "from --> to" (from held while to was acquired).
-struct dependency {
-  class_index other;       // `to` in the forward list, `from` in the backward list
-  std::uint8_t types;      // dependency_bits seen for this pair (forward orientation)
-  std::uint16_t distance;  // 1 when `to` was taken directly on top of `from`
-  std::uint32_t trace;     // stack store id of the first time it was seen
-};
 
 // Usage bits: the kernel's, with userspace meaning. We model no interrupt contexts, so locks are
 // only ever "acquired with interrupts enabled": write or read.
@@ -64,8 +54,8 @@ struct lock_class {
   std::uint8_t subclass = 0;
   std::string name;                   // base name, without #N or /N
   unsigned name_version = 0;          // the kernel's name_version: 1 prints no #N suffix
-  std::vector<dependency> after;      // locks taken while holding this one
-  std::vector<dependency> before;     // locks held while this one was taken
+  dependency_list after;              // locks taken while holding this one
+  dependency_list before;             // locks held while this one was taken
   std::vector<std::uint32_t> chains;  // chain ids containing this class (may be stale)
 
   // "&type->s_umount_key#43/1"

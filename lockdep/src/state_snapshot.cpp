@@ -73,7 +73,7 @@ validator_state copy_tables(validator_core& shared,
   std::unordered_map<class_index, std::size_t> position;
   position.reserve(in_use.size());
 
-  reach_counter reach(classes.capacity() + 1);
+  reach_counter reach(classes.end_index());
   for (class_index index : in_use) {
     const detail::lock_class& found = classes.at(index);
     position.emplace(index, state.classes.size());

@@ -45,6 +45,8 @@ validator_core::validator_core(const options& configured) {
 
 void validator_core::rebuild(const options& configured) {
   config = configured;
+  // Freed only once the fast path's view points at the new table (its pages are unmapped).
+  std::unique_ptr<class_registry> retired_classes = std::move(classes);
   classes = std::make_unique<class_registry>(config.max_classes);
   graph = std::make_unique<dependency_graph>(*classes, config.max_dependencies);
   chains = std::make_unique<chain_cache>(config.max_chains, config.max_chain_hlocks,

@@ -253,6 +253,17 @@ TEST_CASE("preload: concurrent init, nesting and destroy of short-lived locks", 
   CHECK(result.exit_status == 0);
 }
 
+TEST_CASE("preload: 200,000 live mutexes fit the default tables", "[preload][capacity]") {
+  // One class per mutex: 200,000 classes, 400,000 dependencies, 600,000 chains. A table too
+  // small would print its `BUG: MAX_... too low!`, and a forget that scanned a global lock's
+  // 200,000 dependencies per destroyed mutex would not finish within the timeout.
+  run_result result = run("many_live_mutexes", "", "", 120);
+  require_no_report(result);
+  CHECK(find_line(result.lines, ".*too low!") == result.lines.size());
+  CHECK(find_line(result.lines, "200000 live mutexes") < result.lines.size());
+  CHECK(result.exit_status == 0);
+}
+
 TEST_CASE("preload: classes per call site with preload_classes=callsite", "[preload]") {
   run_result per_instance = run("callsite_classes");
   require_no_report(per_instance);

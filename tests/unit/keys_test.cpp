@@ -1,12 +1,18 @@
 // Lock classes from keys: shared static keys, split keys, subclasses, dynamic keys and address
-// reuse, per-instance defaults, and the kernel's naming (#N, /N).
+// reuse (also of many classes forgotten in any order), per-instance defaults, and the kernel's
+// naming (#N, /N).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
+#include <set>
+#include <vector>
 
 #include "lockdep/lockdep.hpp"
+#include "lockdep/state.hpp"
 #include "lockdep/testing.hpp"
 #include "scenario_helpers.hpp"
 
@@ -172,4 +178,47 @@ TEST_CASE("a kept key keeps its class across instances", "[keys][dynamic]") {
   }
   REQUIRE(capture.count() == 1);
   CHECK(capture.only().cycle() == names({"kept", "other"}));
+}
+
+TEST_CASE("forgetting many classes in any order keeps the others' dependencies exact",
+          "[keys][dynamic]") {
+  // Every leaf is taken under `hub` and before `tail`, so each forget removes an entry from
+  // the middle of two long lists, and, once half of a list is gone, compacts it: the entries
+  // that move must still be found by the forgets that come later.
+  report_capture capture;
+  lockdep::mutex hub{"hub"}, tail{"tail"};
+  struct leaf {
+    lockdep::dynamic_lock_class_key key{"leaf"};
+    lockdep::mutex lock{key};
+  };
+  constexpr std::size_t leaf_count = 600;
+  std::vector<std::unique_ptr<leaf>> leaves;
+  for (std::size_t i = 0; i < leaf_count; ++i) {
+    leaf& added = *leaves.emplace_back(std::make_unique<leaf>());
+    lock_unlock_2(hub, added.lock);
+    lock_unlock_2(added.lock, tail);
+  }
+  std::mt19937 random(2026);
+  std::shuffle(leaves.begin(), leaves.end(), random);
+  leaves.resize(leaf_count / 3);  // forgets two thirds, in random order
+
+  lockdep::validator_state state = lockdep::snapshot();
+  std::set<const void*> kept_keys;
+  for (const auto& kept : leaves) kept_keys.insert(&kept->key);
+  std::set<const void*> after_hub, before_tail;
+  for (const lockdep::dependency_state& dependency : state.dependencies) {
+    const lockdep::class_state& from = state.classes[dependency.from];
+    const lockdep::class_state& to = state.classes[dependency.to];
+    if (from.name == "hub") after_hub.insert(to.key);
+    if (to.name == "tail") before_tail.insert(from.key);
+  }
+  CHECK(after_hub == kept_keys);
+  CHECK(before_tail == kept_keys);
+  CHECK(state.dependencies.size() == 2 * kept_keys.size());
+  REQUIRE(capture.empty());
+
+  // A kept leaf still closes a cycle with tail.
+  lock_unlock_2(tail, leaves.back()->lock);
+  REQUIRE(capture.count() == 1);
+  CHECK(capture.only().kind == report_kind::circular_dependency);
 }

@@ -136,9 +136,9 @@ TEST_CASE("/proc/lockdep, /proc/lockdep_chains and /proc/lockdep_stats layouts",
 
   std::string stats = lockdep::proc_lockdep_stats(state);
   // A space, the label padded to 31 columns, the value right-aligned in 11.
-  CHECK(contains(stats, " lock-classes:                            2 [max: 8192]\n"));
-  CHECK(contains(stats, " direct dependencies:                     1 [max: 65536]\n"));
-  CHECK(contains(stats, " dependency chains:                       2 [max: 65536]\n"));
+  CHECK(contains(stats, " lock-classes:                            2 [max: 1048576]\n"));
+  CHECK(contains(stats, " direct dependencies:                     1 [max: 2097152]\n"));
+  CHECK(contains(stats, " dependency chains:                       2 [max: 2097152]\n"));
   CHECK(contains(stats, " max locking depth:                       2\n"));
   CHECK(contains(stats, " chain lookup misses:                     2\n"));
   CHECK(contains(stats, " chain lookup hits:                       0\n"));

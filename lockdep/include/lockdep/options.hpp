@@ -43,14 +43,16 @@ struct options {
   int dump_signal = 0;
 
   // Table sizes. Running out prints the kernel's `BUG: MAX_... too low!` and turns the
-  // validator off; the program continues.
-  std::size_t max_lock_depth = 48;           // held locks per thread (MAX_LOCK_DEPTH)
-  std::size_t max_classes = 8192;            // lock classes (MAX_LOCKDEP_KEYS)
-  std::size_t max_dependencies = 65536;      // direct dependencies (MAX_LOCKDEP_ENTRIES)
-  std::size_t max_chains = 65536;            // cached lock chains (MAX_LOCKDEP_CHAINS)
-  std::size_t max_chain_hlocks = 5 * 65536;  // classes stored in chains (MAX_LOCKDEP_CHAIN_HLOCKS)
-  std::size_t max_stack_entries = 524288;    // stored stack frames (MAX_STACK_TRACE_ENTRIES)
-  std::size_t stack_depth = 32;              // frames kept per stack trace
+  // validator off; the program continues. Sized for a program with a million live locks, each
+  // in a class of its own (as the LD_PRELOAD mode makes them): the tables are reserved, not
+  // allocated, so memory follows what a program uses, not these limits.
+  std::size_t max_lock_depth = 48;               // held locks per thread (MAX_LOCK_DEPTH)
+  std::size_t max_classes = 1 << 20;             // lock classes (MAX_LOCKDEP_KEYS)
+  std::size_t max_dependencies = 1 << 21;        // direct dependencies (MAX_LOCKDEP_ENTRIES)
+  std::size_t max_chains = 1 << 21;              // cached lock chains (MAX_LOCKDEP_CHAINS)
+  std::size_t max_chain_hlocks = 5 << 21;        // classes in chains (MAX_LOCKDEP_CHAIN_HLOCKS)
+  std::size_t max_stack_entries = 1 << 22;       // stored stack frames (MAX_STACK_TRACE_ENTRIES)
+  std::size_t stack_depth = 32;                  // frames kept per stack trace
 
   // The hard ceiling for max_lock_depth: per-thread storage is sized by it.
   static constexpr std::size_t lock_depth_ceiling = 1024;

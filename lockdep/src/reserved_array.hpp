@@ -1,0 +1,63 @@
+// reserved_array: a fixed-capacity array whose address space is reserved up front and whose
+// memory is committed only as elements are first used.
+//
+// Why: the class table must never move (the lock-free fast path indexes it while the slow path
+// adds classes), so it is sized by max_classes once. Sized for a program with hundreds of
+// thousands of live locks, a table that is allocated and constructed in full would cost most
+// programs a hundred megabytes they never use. An anonymous mapping costs nothing until a page
+// is touched, and elements are constructed one by one as the table grows into them.
+//
+// Elements [0, constructed()) exist; the owner constructs the next ones with grow_to() before
+// using them. Reading an element past constructed() is reading zero bytes (fresh pages), which
+// is what an atomic<T*> or atomic<integer> constructed with zero holds: the fast path relies on
+// that only for such types. If the mapping fails, the capacity is 0 and every use of the table
+// is a capacity report.
+//
+// Not thread-safe: grow_to() and destruction need the owner's lock; operator[] on constructed
+// elements is as safe as the element type. Not copyable or movable.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <new>
+
+namespace lockdep::detail {
+
+template <typename T>
+class reserved_array {
+ public:
+  explicit reserved_array(std::size_t capacity) {
+    void* mapped = mmap(nullptr, capacity * sizeof(T), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (capacity != 0 && mapped != MAP_FAILED) {
+      elements_ = static_cast<T*>(mapped);
+      capacity_ = capacity;
+    }
+  }
+  reserved_array(const reserved_array&) = delete;
+  reserved_array& operator=(const reserved_array&) = delete;
+  ~reserved_array() {
+    for (std::size_t i = 0; i < constructed_; ++i) elements_[i].~T();
+    if (elements_ != nullptr) munmap(elements_, capacity_ * sizeof(T));
+  }
+
+  T& operator[](std::size_t index) { return elements_[index]; }
+  const T& operator[](std::size_t index) const { return elements_[index]; }
+  T* data() { return elements_; }
+  const T* data() const { return elements_; }
+
+  std::size_t capacity() const { return capacity_; }
+  std::size_t constructed() const { return constructed_; }
+  // Default-constructs the elements up to `count` (at most capacity()).
+  void grow_to(std::size_t count) {
+    for (; constructed_ < count; ++constructed_) new (&elements_[constructed_]) T();
+  }
+
+ private:
+  T* elements_ = nullptr;
+  std::size_t capacity_ = 0;
+  std::size_t constructed_ = 0;
+};
+
+}  // namespace lockdep::detail
