@@ -59,11 +59,15 @@ class_index register_class(thread_lock_state& state, lock_map& map, unsigned sub
 }
 
 // Remembers, per class, the chains containing it, so forgetting a class can drop them. Ids of
-// removed chains linger until the list is next compacted (when its size doubles). A class held
-// twice in a chain (recursive reads) notes it twice; forget_class tolerates that.
+// removed chains linger until the list is next compacted (when its size reaches a power of
+// two), and so do repeats: a removed chain's id is reused, often for the same chain again when
+// a program creates and destroys locks in a loop. Compaction drops both, so the list stays
+// within twice the chains the class is really in (or 64). forget_class tolerates what lingers.
 void note_chain_member(validator_core& shared, class_index member, std::uint32_t chain_id) {
   std::vector<std::uint32_t>& chains = shared.classes->at(member).chains;
   if (chains.size() >= 64 && (chains.size() & (chains.size() - 1)) == 0) {
+    std::sort(chains.begin(), chains.end());
+    chains.erase(std::unique(chains.begin(), chains.end()), chains.end());
     std::erase_if(chains, [&](std::uint32_t id) {
       const chain_cache::chain* chain = shared.chains->record(id);
       return chain == nullptr || std::find(chain->classes.begin(), chain->classes.end(), member) ==
