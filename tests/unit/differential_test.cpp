@@ -45,8 +45,11 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <initializer_list>
 #include <numeric>
 #include <optional>
@@ -209,6 +212,19 @@ struct judged_program {
   validator_run run;
 };
 
+// The five random campaigns below share LOCKDEP_DIFFERENTIAL_PROGRAMS programs (15,000 when
+// unset); the long run (README, "Tests") sets 100,000.
+constexpr std::size_t random_campaigns = 5;
+std::size_t programs_per_campaign() {
+  std::size_t total = 15000;
+  if (const char* configured = std::getenv("LOCKDEP_DIFFERENTIAL_PROGRAMS")) {
+    std::size_t parsed = 0;
+    auto [end, error] = std::from_chars(configured, configured + std::strlen(configured), parsed);
+    if (error == std::errc{} && *end == '\0' && parsed >= random_campaigns) total = parsed;
+  }
+  return total / random_campaigns;
+}
+
 campaign_result run_campaign(const variant& shape, std::uint64_t first_seed, std::size_t programs) {
   lockdep::testing::report_capture capture(small_tables());
   lock_set locks;
@@ -300,7 +316,7 @@ TEST_CASE("differential: exclusive locks: report iff a cycle or a re-taken class
           "[differential]") {
   variant shape;
   shape.oracles = {kernel_rules, naive_rules};
-  check_campaign(run_campaign(shape, 1000, 3000));
+  check_campaign(run_campaign(shape, 1000, programs_per_campaign()));
 }
 
 TEST_CASE("differential: readers: report iff a strong cycle or a forbidden re-take",
@@ -308,7 +324,7 @@ TEST_CASE("differential: readers: report iff a strong cycle or a forbidden re-ta
   variant shape;
   shape.readers = true;
   shape.reacquire = 0.12;
-  campaign_result result = run_campaign(shape, 50000, 3000);
+  campaign_result result = run_campaign(shape, 50000, programs_per_campaign());
   check_campaign(result);
   // Read-read cycles that must not be reported did occur.
   CHECK(result.with_weak_cycle >= result.programs / 50);
@@ -320,7 +336,7 @@ TEST_CASE("differential: exclusive trylocks and unchecked classes record no depe
   shape.trylocks = flag_policy::per_acquisition;
   shape.unchecked = flag_policy::per_class;
   shape.oracles = {kernel_rules, naive_rules};
-  check_campaign(run_campaign(shape, 100000, 3000));
+  check_campaign(run_campaign(shape, 100000, programs_per_campaign()));
 }
 
 TEST_CASE("differential: readers with classes always or never trylocked or unchecked",
@@ -330,7 +346,7 @@ TEST_CASE("differential: readers with classes always or never trylocked or unche
   shape.trylocks = flag_policy::per_class;
   shape.unchecked = flag_policy::per_class;
   shape.reacquire = 0.12;
-  campaign_result result = run_campaign(shape, 150000, 3000);
+  campaign_result result = run_campaign(shape, 150000, programs_per_campaign());
   check_campaign(result);
   CHECK(result.with_weak_cycle >= result.programs / 50);
 }
@@ -346,7 +362,7 @@ TEST_CASE("differential: readers with trylocks and unchecked locks judged with t
   shape.unchecked = flag_policy::per_acquisition;
   shape.reacquire = 0.12;
   shape.oracles = {cached_rules};
-  campaign_result result = run_campaign(shape, 200000, 3000);
+  campaign_result result = run_campaign(shape, 200000, programs_per_campaign());
   check_campaign(result);
   CHECK(result.with_weak_cycle >= result.programs / 50);
 }
