@@ -19,7 +19,8 @@ int align_up(int value, int align) {
   return (value + align - 1) & ~(align - 1);
 }
 
-bool valid_alignment(int align_bits) {
+// Only asserted, so unused in a release build.
+[[maybe_unused]] bool valid_alignment(int align_bits) {
   return align_bits > 0 && align_bits <= PCPU_BITMAP_BLOCK_BITS &&
          (align_bits & (align_bits - 1)) == 0;
 }
