@@ -119,21 +119,31 @@ void check_no_locks_freed(const void* from, std::size_t size) {
   if (state == nullptr || state->depth == 0) return;
   auto begin = reinterpret_cast<std::uintptr_t>(from);
   auto end = begin + size;
-  for (std::uint32_t i = 0; i < state->depth; ++i) {
-    auto instance = reinterpret_cast<std::uintptr_t>(state->held[i].instance);
-    if (instance + sizeof(lock_map) <= begin || instance >= end) continue;
-    {
-      detail::busy_scope busy(*state);
-      detail::graph_section section;
-      report freed = detail::start_report(report_kind::held_lock_freed, *state, LOCKDEP_RET_IP);
-      freed.holding = detail::describe(state->held[i]);
-      freed.freed_from = from;
-      freed.freed_to = static_cast<const char*>(from) + size;
-      detail::issue(std::move(freed));
+  // The lowest held entry whose lock lies in the freed memory; depth if none.
+  auto lowest_freed = [&] {
+    std::uint32_t i = 0;
+    for (; i < state->depth; ++i) {
+      auto instance = reinterpret_cast<std::uintptr_t>(state->held[i].instance);
+      if (instance + sizeof(lock_map) > begin && instance < end) break;
     }
-    // The memory is going away: forget the entry so nothing later looks at it.
-    detail::rebuild_held_stack(*state, i, nullptr);
-    return;
+    return i;
+  };
+  std::uint32_t freed_entry = lowest_freed();
+  if (freed_entry == state->depth) return;
+  {
+    detail::busy_scope busy(*state);
+    detail::graph_section section;
+    report freed = detail::start_report(report_kind::held_lock_freed, *state, LOCKDEP_RET_IP);
+    freed.holding = detail::describe(state->held[freed_entry]);
+    freed.freed_from = from;
+    freed.freed_to = static_cast<const char*>(from) + size;
+    detail::issue(std::move(freed));
+  }
+  // The memory is going away: forget every entry in it (a lock held twice, as recursive reads
+  // may be, has two; so may several locks in one freed object), so that nothing later looks at
+  // them. One report is enough, as in the kernel.
+  for (; freed_entry < state->depth; freed_entry = lowest_freed()) {
+    detail::rebuild_held_stack(*state, freed_entry, nullptr);
   }
 }
 

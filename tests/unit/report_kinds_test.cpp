@@ -39,6 +39,34 @@ TEST_CASE("destroying a held lock is reported as held lock freed", "[reports]") 
   CHECK(lockdep::lock_held_state(lockdep::lock_map{"probe"}) != lockdep::held_state::held);
 }
 
+TEST_CASE("a freed lock held twice leaves no held entry behind, also with keep_going",
+          "[reports]") {
+  // Found by the lock-program fuzzer: a lock held twice (recursive reads) and then freed kept
+  // its second entry, which later reports read from the freed memory (ASan: use after free).
+  lockdep::options keep_going = lockdep::current_options();
+  keep_going.keep_going = true;
+  report_capture capture(keep_going);
+  lockdep::mutex below{"below"}, above{"above"};
+  below.lock();
+  auto doomed = std::make_unique<lockdep::lock_map>("read_twice");
+  doomed->acquire_read();
+  doomed->acquire_read();
+  above.lock();
+  doomed.reset();
+  REQUIRE(capture.count() == 1);
+  CHECK(capture.only().kind == report_kind::held_lock_freed);
+  // The locks around it are still held, in order, and release without another report.
+  CHECK(lockdep::lock_held_state(above.lockdep_map()) == lockdep::held_state::held);
+  CHECK(lockdep::lock_held_state(below.lockdep_map()) == lockdep::held_state::held);
+  above.unlock();
+  below.unlock();
+  // A new lock (here at the freed one's address, often) is not taken for the freed one.
+  auto reborn = std::make_unique<lockdep::lock_map>("reborn");
+  reborn->acquire();
+  reborn->release();
+  CHECK(capture.count() == 1);
+}
+
 TEST_CASE("a thread exiting with locks held is reported", "[reports]") {
   report_capture capture;
   lockdep::mutex leaked{"leaked"};
