@@ -16,7 +16,7 @@ constexpr std::size_t max_sites = 4096;  // a power of two: open addressing mask
 struct site_key {
   const void* site = nullptr;
   char name[96] = {};
-  alignas(lock_class_key) unsigned char storage[sizeof(lock_class_key)];
+  alignas(lock_class_key) unsigned char storage[sizeof(lock_class_key)] = {};
 };
 
 constinit spin_lock sites_lock;

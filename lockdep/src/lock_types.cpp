@@ -188,12 +188,12 @@ void shared_mutex::unlock() {
 void shared_mutex::lock_shared() {
   detail::acquire_lock(map_, blocking(map_.default_subclass(), lock_access::shared),
                        LOCKDEP_RET_IP);
-  detail::lock_watching_for_hangs(shared_side(real_), LOCKDEP_RET_IP);
+  detail::lock_watching_for_hangs(shared_side{real_}, LOCKDEP_RET_IP);
 }
 
 void shared_mutex::lock_shared_nested(unsigned subclass) {
   detail::acquire_lock(map_, blocking(subclass, lock_access::shared), LOCKDEP_RET_IP);
-  detail::lock_watching_for_hangs(shared_side(real_), LOCKDEP_RET_IP);
+  detail::lock_watching_for_hangs(shared_side{real_}, LOCKDEP_RET_IP);
 }
 
 void shared_mutex::lock_from(const void* ip) {
@@ -204,7 +204,7 @@ void shared_mutex::lock_from(const void* ip) {
 
 void shared_mutex::lock_shared_from(const void* ip) {
   detail::acquire_lock(map_, blocking(map_.default_subclass(), lock_access::shared), ip);
-  detail::lock_watching_for_hangs(shared_side(real_), ip);
+  detail::lock_watching_for_hangs(shared_side{real_}, ip);
 }
 
 bool shared_mutex::try_lock_shared_from(const void* ip) {

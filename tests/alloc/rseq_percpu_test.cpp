@@ -7,14 +7,15 @@
 
 #include "lockdep/mm/rseq_percpu.hpp"
 
-using namespace lockdep::mm;
+// Qualified: <sys/rseq.h> declares a struct rseq of its own.
+namespace mm = lockdep::mm;
 
 TEST_CASE("rseq gives the current CPU when glibc registered it", "[rseq]") {
   if (__rseq_size == 0) {
-    CHECK(rseq::current_cpu() == -1);
+    CHECK(mm::rseq::current_cpu() == -1);
     return;
   }
-  int cpu = rseq::current_cpu();
+  int cpu = mm::rseq::current_cpu();
   CHECK(cpu >= 0);
 }
 
@@ -24,15 +25,15 @@ TEST_CASE("add_on_cpu and take_on_cpu commit only on the named CPU", "[rseq]") {
   int cpu = -1;
   // Retry until a sequence runs without preemption between reading the CPU and committing.
   do {
-    cpu = rseq::current_cpu();
-  } while (!rseq::add_on_cpu(&slot, 5, cpu));
+    cpu = mm::rseq::current_cpu();
+  } while (!mm::rseq::add_on_cpu(&slot, 5, cpu));
   CHECK(slot == 15);
-  CHECK_FALSE(rseq::add_on_cpu(&slot, 5, cpu + 100000));  // never that CPU: aborted
+  CHECK_FALSE(mm::rseq::add_on_cpu(&slot, 5, cpu + 100000));  // never that CPU: aborted
   CHECK(slot == 15);
   std::int32_t taken = 0;
   do {
-    cpu = rseq::current_cpu();
-  } while (!rseq::take_on_cpu(&slot, cpu, &taken));
+    cpu = mm::rseq::current_cpu();
+  } while (!mm::rseq::take_on_cpu(&slot, cpu, &taken));
   CHECK(taken == 15);
   CHECK(slot == 0);
 }
