@@ -58,7 +58,11 @@ inline int current_cpu() {
   "jmp %l[aborted]\n\t"                     \
   ".popsection\n\t"
 
-[[gnu::always_inline]] inline bool add_on_cpu(std::int32_t* slot, std::int32_t amount, int cpu) {
+// Internal linkage (static), not inline: a compiler may still emit an out-of-line copy, and
+// as an inline function that copy would be a COMDAT the linker keeps from one object only,
+// while every object's __rseq_cs descriptor points into its own copy (clang: "referenced in
+// section __rseq_cs ... defined in discarded section").
+[[gnu::always_inline]] static inline bool add_on_cpu(std::int32_t* slot, std::int32_t amount, int cpu) {
   struct ::rseq* registered = area();
   asm goto(RSEQ_CRITICAL_SECTION_START("3", "1", "2", "4")
            "1:\n\t"
@@ -76,7 +80,7 @@ aborted:
   return false;
 }
 
-[[gnu::always_inline]] inline bool take_on_cpu(std::int32_t* slot, int cpu, std::int32_t* taken) {
+[[gnu::always_inline]] static inline bool take_on_cpu(std::int32_t* slot, int cpu, std::int32_t* taken) {
   struct ::rseq* registered = area();
   asm goto(RSEQ_CRITICAL_SECTION_START("3", "1", "2", "4")
            "1:\n\t"
