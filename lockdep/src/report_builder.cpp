@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "report_output.hpp"
@@ -21,6 +23,11 @@ struct undelivered_report {
   // released: the report may still be suppressed then, and turns the validator off only if not.
   bool check_function_rules = false;
   bool turn_off_if_kept = false;
+  // What delivery needs of the configuration, copied under the graph lock: delivery runs
+  // without it, while a testing reset may replace the configuration.
+  std::shared_ptr<const suppressions> rules;
+  std::string json_log_path;
+  bool abort_on_assert = false;
 };
 thread_local std::vector<undelivered_report> undelivered;
 
@@ -68,7 +75,7 @@ void deliver(undelivered_report& pending) {
   report& finished = pending.finished;
   symbolize_report(finished);
   if (pending.check_function_rules) {
-    if (shared.suppression_rules.suppresses_by_function(finished)) {
+    if (pending.rules->suppresses_by_function(finished)) {
       std::lock_guard guard(shared.graph_lock);
       --shared.reports_issued;
       ++shared.suppressed_reports;
@@ -85,14 +92,12 @@ void deliver(undelivered_report& pending) {
       echo = echo || listener->echo_to_log();
     }
   }
-  if (echo || !shared.config.json_log_path.empty()) {
+  if (echo || !pending.json_log_path.empty()) {
     std::lock_guard guard(shared.output_lock);
     if (echo) print_report(finished);
-    if (!shared.config.json_log_path.empty()) {
-      write_json_report(finished, shared.config.json_log_path);
-    }
+    if (!pending.json_log_path.empty()) write_json_report(finished, pending.json_log_path);
   }
-  if (finished.kind == report_kind::assertion_failed && shared.config.abort_on_assert) {
+  if (finished.kind == report_kind::assertion_failed && pending.abort_on_assert) {
     std::abort();
   }
 }
@@ -210,7 +215,7 @@ report start_report(report_kind kind, const thread_lock_state& state, const void
 bool issue(report&& finished) {
   validator_core& shared = core();
   finished.id = report_id(finished);
-  if (shared.suppression_rules.suppresses_by_order(finished)) {
+  if (shared.suppression_rules->suppresses_by_order(finished)) {
     ++shared.suppressed_reports;
     return false;
   }
@@ -222,9 +227,11 @@ bool issue(report&& finished) {
                  finished.kind == report_kind::warning || finished.kind == report_kind::hung_task;
   bool turns_off = !shared.config.keep_going && !is_warn;
   bool check_function_rules =
-      shared.suppression_rules.has_function_rules() && suppressions::applies_to(finished);
+      shared.suppression_rules->has_function_rules() && suppressions::applies_to(finished);
   if (turns_off && !check_function_rules) turn_validation_off();
-  undelivered.push_back({std::move(finished), check_function_rules, turns_off});
+  undelivered.push_back({std::move(finished), check_function_rules, turns_off,
+                         shared.suppression_rules, shared.config.json_log_path,
+                         shared.config.abort_on_assert});
   return true;
 }
 

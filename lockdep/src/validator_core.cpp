@@ -56,7 +56,7 @@ void validator_core::rebuild(const options& configured) {
   reported_ids.clear();
   reports_issued = 0;
   suppressed_reports = 0;
-  suppression_rules = load_suppressions(config.suppressions);
+  suppression_rules = std::make_shared<const suppressions>(load_suppressions(config.suppressions));
   set_hang_timeout(config.hang_timeout);
   new_chains = 0;
   chain_hits_at_rebuild = chain_lookup_hits();

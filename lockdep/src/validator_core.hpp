@@ -63,7 +63,9 @@ struct validator_core {
   std::size_t deepest_chain = 0;            // the most classes in one validated chain
   std::size_t reports_issued = 0;
   std::uint64_t suppressed_reports = 0;
-  suppressions suppression_rules;  // from config.suppressions
+  // From config.suppressions; never null. Shared so that a report delivered after the graph
+  // lock is released keeps the rules it was issued under, whatever a testing reset does.
+  std::shared_ptr<const suppressions> suppression_rules;
   // The class cycles of the first circular reports, acquiring class first (for the graph
   // dumps), each class with its identity then: a slot reused since is not that class.
   struct cycle_member {
