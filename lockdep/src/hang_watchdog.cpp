@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "lockdep/output.hpp"
 #include "report_builder.hpp"
 #include "report_output.hpp"
 #include "thread_identity.hpp"
@@ -191,6 +192,10 @@ void set_hang_timeout(double timeout_seconds) {
 void start_hang_watchdog_if_set() {
   if (!hang_watchdog_on()) return;
   std::call_once(watchdog_started, [] {
+    // The logger (and its entry in spdlog's registry) made here, not first on the watchdog
+    // thread, which is never joined: the registry's destruction at exit then follows its
+    // creation on a thread the program joins (ThreadSanitizer saw no order between the two).
+    report_logger();
     pthread_t thread;
     if (pthread_create(&thread, nullptr, watch_for_hangs, nullptr) != 0) {
       std::fprintf(stderr,
