@@ -23,7 +23,10 @@ class abandonable_mutex {
 
   bool lock(const std::atomic<bool>& cancelled) {
     lockdep::lock_acquire(map_, {}, LOCKDEP_RET_IP);
-    while (!real_.try_lock_for(1ms)) {
+    // try_lock and a sleep rather than try_lock_for: ThreadSanitizer does not intercept the
+    // pthread_mutex_clocklock that try_lock_for uses, and would call the unlock bogus.
+    while (!real_.try_lock()) {
+      std::this_thread::sleep_for(1ms);
       if (cancelled.load()) {
         lockdep::lock_release(map_, LOCKDEP_RET_IP);
         return false;
@@ -38,7 +41,7 @@ class abandonable_mutex {
 
  private:
   lockdep::lock_map map_;
-  std::timed_mutex real_;
+  std::mutex real_;
 };
 
 }  // namespace
