@@ -119,16 +119,13 @@ void check_no_locks_freed(const void* from, std::size_t size) {
   if (state == nullptr || state->depth == 0) return;
   auto begin = reinterpret_cast<std::uintptr_t>(from);
   auto end = begin + size;
-  // The lowest held entry whose lock lies in the freed memory; depth if none.
-  auto lowest_freed = [&] {
-    std::uint32_t i = 0;
-    for (; i < state->depth; ++i) {
-      auto instance = reinterpret_cast<std::uintptr_t>(state->held[i].instance);
-      if (instance + sizeof(lock_map) > begin && instance < end) break;
-    }
-    return i;
+  auto in_freed_memory = [&](std::uint32_t i) {
+    auto instance = reinterpret_cast<std::uintptr_t>(state->held[i].instance);
+    return instance + sizeof(lock_map) > begin && instance < end;
   };
-  std::uint32_t freed_entry = lowest_freed();
+  // The lowest held entry whose lock lies in the freed memory; depth if none.
+  std::uint32_t freed_entry = 0;
+  while (freed_entry < state->depth && !in_freed_memory(freed_entry)) ++freed_entry;
   if (freed_entry == state->depth) return;
   {
     detail::busy_scope busy(*state);
@@ -140,11 +137,16 @@ void check_no_locks_freed(const void* from, std::size_t size) {
     detail::issue(std::move(freed));
   }
   // The memory is going away: forget every entry in it (a lock held twice, as recursive reads
-  // may be, has two; so may several locks in one freed object), so that nothing later looks at
-  // them. One report is enough, as in the kernel.
-  for (; freed_entry < state->depth; freed_entry = lowest_freed()) {
-    detail::rebuild_held_stack(*state, freed_entry, nullptr);
+  // or nested subclasses may be, has several; so may several locks in one freed object), so
+  // that nothing later looks at them. One report is enough, as in the kernel. The other freed
+  // entries above the lowest are dropped first, so that rebuilding the stack from the lowest
+  // takes again only the locks that remain.
+  std::uint32_t kept = freed_entry + 1;
+  for (std::uint32_t i = freed_entry + 1; i < state->depth; ++i) {
+    if (!in_freed_memory(i)) state->held[kept++] = state->held[i];
   }
+  state->depth = kept;
+  detail::rebuild_held_stack(*state, freed_entry, nullptr);
 }
 
 void check_no_locks_held() {

@@ -67,6 +67,27 @@ TEST_CASE("a freed lock held twice leaves no held entry behind, also with keep_g
   CHECK(capture.count() == 1);
 }
 
+TEST_CASE("a freed lock held in several subclasses is dropped without taking it again",
+          "[reports]") {
+  // Found by the lock-program fuzzer: dropping the freed lock's entries one at a time took the
+  // ones above the lowest again in between, which validated the reads over held_nested/2 and
+  // reported a cycle with the learnt held_nested --> held_nested/2.
+  lockdep::options keep_going = lockdep::current_options();
+  keep_going.keep_going = true;
+  report_capture capture(keep_going);
+  auto doomed = std::make_unique<lockdep::lock_map>("held_nested");
+  doomed->acquire();
+  doomed->acquire(2);
+  doomed->acquire_read();  // a read of a class held for write: recursive locking, reported
+  doomed->acquire_read();
+  doomed.reset();
+  std::vector<lockdep::report> reports = capture.reports();
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[0].kind == report_kind::recursive_locking);
+  CHECK(reports[1].kind == report_kind::held_lock_freed);
+  CHECK(lockdep::lock_held_state(lockdep::lock_map{"probe"}) != lockdep::held_state::held);
+}
+
 TEST_CASE("a thread exiting with locks held is reported", "[reports]") {
   report_capture capture;
   lockdep::mutex leaked{"leaked"};
