@@ -20,10 +20,12 @@
 #include <vector>
 
 #include "lockdep/report.hpp"
+#include "random_lock_program.hpp"  // tests/unit: access_name
 
 namespace lockdep_fuzz {
 
 using lockdep::lock_access;
+using lockdep_differential::access_name;
 
 // Enough for cycles through every class and for out-of-order releases of deep stacks, few
 // enough that running a program costs about what setting it up does (two validator resets
@@ -94,24 +96,12 @@ inline lock_program decode_lock_program(const std::uint8_t* data, std::size_t si
   return decoded;
 }
 
-inline const char* access_text(lock_access access) {
-  switch (access) {
-    case lock_access::exclusive:
-      return "exclusive";
-    case lock_access::shared:
-      return "shared";
-    case lock_access::shared_recursive:
-      return "shared_recursive";
-  }
-  return "?";
-}
-
 inline std::string op_text(const lock_op& op) {
   std::string text = "T" + std::to_string(op.thread) + " ";
   std::string lock = lock_names[op.lock];
   switch (op.kind) {
     case verb::acquire:
-      text += "acquire " + lock + " " + access_text(op.access);
+      text += "acquire " + lock + " " + access_name(op.access);
       if (op.subclass != 0) text += " subclass " + std::to_string(op.subclass);
       if (op.trylock) text += " trylock";
       if (!op.checked) text += " unchecked";
@@ -122,9 +112,9 @@ inline std::string op_text(const lock_op& op) {
       return text + "destroy " + lock + (op.access == lock_access::exclusive ? "" : " and free");
     case verb::query:
       return text + "query " + lock +
-             (op.query_any_access ? "" : " " + std::string(access_text(op.access)));
+             (op.query_any_access ? "" : " " + std::string(access_name(op.access)));
     case verb::might_lock:
-      return text + "might_lock " + lock + " " + access_text(op.access);
+      return text + "might_lock " + lock + " " + access_name(op.access);
   }
   return text;
 }
