@@ -23,11 +23,54 @@ acquire_request trylock(unsigned subclass, lock_access access = lock_access::exc
   return {subclass, access, true, true};
 }
 
-// The full path for a blocking acquisition in the lock's default subclass. Takes only what the
-// caller has in hand anyway, so the caller's fast path keeps nothing live across the call and
-// saves no registers.
-[[gnu::noinline]] void acquire_default_full(lock_map& map, const void* ip) {
-  detail::lock_acquire_full(map, blocking(map.default_subclass()), ip);
+// lock() and unlock() of the exclusive lock types, split so that the common case compiles to a
+// short straight line: validate from the caches, take the real lock, note the owner. Everything
+// else (the watchdog on, anything the fast path declines, a release by a thread that does not
+// own the lock) is out of line, and returns to the caller's frame rather than being tail-called,
+// so stack traces still start at lock() or unlock().
+
+// An empty statement the compiler must keep: after a call, it stops the call being made a tail
+// call, which would drop the lock function's frame from the stack traces captured inside it.
+inline void keep_caller_frame() {
+  asm volatile("");
+}
+
+// Validates and takes `real` when the fast path cannot: the full validation, and the real lock
+// published as a wait if the hang watchdog is on.
+template <class RealLock>
+[[gnu::noinline]] void lock_default_full(lock_map& map, RealLock& real, const void* ip) {
+  detail::acquire_lock(map, blocking(map.default_subclass()), ip);
+  detail::lock_watching_for_hangs(real, ip);
+}
+
+template <class RealLock>
+[[gnu::always_inline]] inline void lock_exclusive(lock_map& map, RealLock& real,
+                                                  exclusive_owner& owner, const void* ip) {
+  if (!detail::hang_watchdog_on() &&
+      detail::try_fast_acquire(map, blocking(map.default_subclass()), ip)) [[likely]]
+    real.lock();
+  else
+    lock_default_full(map, real, ip);
+  owner.take();
+}
+
+// The owner's release of its most recent lock needs no more than the fast path. Anything else
+// is validated in full, which reports a bad unlock, and reaches the real lock only if the
+// caller owns it: this still holds after the validator has turned itself off.
+template <class RealLock>
+[[gnu::always_inline]] inline void unlock_exclusive(lock_map& map, RealLock& real,
+                                                    exclusive_owner& owner, const void* ip) {
+  if (owner.held_by_caller() && detail::try_fast_release(map)) [[likely]] {
+    owner.forget();
+    real.unlock();
+    return;
+  }
+  bool owned = owner.release_by_caller();
+  detail::lock_release_full(map, ip);
+  if (owned)
+    real.unlock();
+  else
+    keep_caller_frame();
 }
 
 // The shared side of a std::shared_mutex as a Lockable, for lock_watching_for_hangs.
@@ -65,11 +108,7 @@ spinlock::~spinlock() {
 }
 
 void mutex::lock() {
-  const void* ip = LOCKDEP_RET_IP;
-  if (!detail::try_fast_acquire(map_, blocking(map_.default_subclass()), ip)) [[unlikely]]
-    acquire_default_full(map_, ip);
-  detail::lock_watching_for_hangs(real_, ip);
-  owner_.take();
+  lock_exclusive(map_, real_, owner_, LOCKDEP_RET_IP);
 }
 
 void mutex::lock_nested(unsigned subclass) {
@@ -92,9 +131,7 @@ bool mutex::try_lock() {
 }
 
 void mutex::unlock() {
-  bool owned = owner_.release_by_caller();
-  detail::release_lock(map_, LOCKDEP_RET_IP);
-  if (owned) real_.unlock();
+  unlock_exclusive(map_, real_, owner_, LOCKDEP_RET_IP);
 }
 
 void recursive_mutex::lock() {
@@ -134,9 +171,7 @@ void recursive_mutex::unlock() {
 }
 
 void timed_mutex::lock() {
-  detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
-  detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
-  owner_.take();
+  lock_exclusive(map_, real_, owner_, LOCKDEP_RET_IP);
 }
 
 bool timed_mutex::try_lock() {
@@ -155,15 +190,11 @@ bool timed_mutex::try_lock_until_steady(std::chrono::steady_clock::time_point de
 }
 
 void timed_mutex::unlock() {
-  bool owned = owner_.release_by_caller();
-  detail::release_lock(map_, LOCKDEP_RET_IP);
-  if (owned) real_.unlock();
+  unlock_exclusive(map_, real_, owner_, LOCKDEP_RET_IP);
 }
 
 void shared_mutex::lock() {
-  detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
-  detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
-  owner_.take();
+  lock_exclusive(map_, real_, owner_, LOCKDEP_RET_IP);
 }
 
 void shared_mutex::lock_nested(unsigned subclass) {
@@ -180,9 +211,7 @@ bool shared_mutex::try_lock() {
 }
 
 void shared_mutex::unlock() {
-  bool owned = owner_.release_by_caller();
-  detail::release_lock(map_, LOCKDEP_RET_IP);
-  if (owned) real_.unlock();
+  unlock_exclusive(map_, real_, owner_, LOCKDEP_RET_IP);
 }
 
 void shared_mutex::lock_shared() {

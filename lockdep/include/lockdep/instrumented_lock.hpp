@@ -27,10 +27,14 @@ namespace lockdep {
 class exclusive_owner {
  public:
   void take() { owner_.store(current_thread(), std::memory_order_relaxed); }
+  bool held_by_caller() const {
+    return owner_.load(std::memory_order_relaxed) == current_thread();
+  }
+  void forget() { owner_.store(0, std::memory_order_relaxed); }
   // True (and forgets the owner) if the calling thread holds the lock.
   bool release_by_caller() {
-    if (owner_.load(std::memory_order_relaxed) != current_thread()) return false;
-    owner_.store(0, std::memory_order_relaxed);
+    if (!held_by_caller()) return false;
+    forget();
     return true;
   }
 
