@@ -3,25 +3,30 @@
 #include <algorithm>
 #include <bit>
 #include <iterator>
+#include <new>
+
+#include "page_commit.hpp"
 
 namespace lockdep::detail {
 
 namespace {
 
 // Small enough to stay in the nearest caches; the table doubles from here as chains are added.
-constexpr std::size_t initial_slot_count = 1024;
+constexpr std::size_t initial_slot_count = 8192;
 
 }  // namespace
 
-std::unique_ptr<chain_cache::slot_block[]> chain_cache::empty_table(std::size_t slot_count) {
+void chain_cache::unmap_table::operator()(slot_block* table) const {
+  munmap(table, bytes);
+}
+
+chain_cache::table_pointer chain_cache::empty_table(std::size_t slot_count) {
+  static_assert(empty_slot == 0, "a fresh mapping must read as empty slots");
   constexpr std::size_t per_block = std::size(slot_block{}.slots);
-  auto table = std::make_unique<slot_block[]>(slot_count / per_block + 1);  // + the sentinel
-  for (std::size_t block = 0; block <= slot_count / per_block; ++block) {
-    for (std::atomic<std::uint64_t>& slot : table[block].slots) {
-      slot.store(empty_slot, std::memory_order_relaxed);
-    }
-  }
-  return table;
+  std::size_t bytes = round_up((slot_count / per_block + 1) * sizeof(slot_block), page_bytes);
+  void* mapped = map_populated(bytes);  // + the sentinel block
+  if (mapped == nullptr) throw std::bad_alloc();
+  return table_pointer(static_cast<slot_block*>(mapped), unmap_table{bytes});
 }
 
 std::uintptr_t chain_cache::table_word_of(const slot_block* table, std::size_t slot_count) {
@@ -83,14 +88,17 @@ bool chain_cache::probe(std::uintptr_t table_word, std::uint64_t key) {
 }
 
 void chain_cache::rehash(std::size_t slot_count) {
-  std::unique_ptr<slot_block[]> fresh_table = empty_table(slot_count);
+  table_pointer fresh_table = empty_table(slot_count);
   std::uintptr_t fresh_word = table_word_of(fresh_table.get(), slot_count);
   std::atomic<std::uint64_t>* fresh = fresh_table[0].slots;
   std::size_t mask = slot_count - 1;
-  for (std::size_t id = 1; id <= records_.constructed(); ++id) {
-    const chain& live = records_[id - 1];
-    if (live.classes.empty()) continue;
-    std::uint64_t stored = stored_form(live.key);
+  // From the old table in slot order rather than from the records: a key's home slot is its top
+  // bits, so the keys arrive in nearly ascending order of their new slots too, and both tables
+  // are walked front to back instead of written at random.
+  const std::atomic<std::uint64_t>* old_slots = slots();
+  for (std::size_t old_slot = 0; old_slot < slot_count_; ++old_slot) {
+    std::uint64_t stored = old_slots[old_slot].load(std::memory_order_relaxed);
+    if (stored == empty_slot || stored == tombstone) continue;
     std::size_t slot = home_slot(stored, fresh_word);
     while (fresh[slot].load(std::memory_order_relaxed) != empty_slot) slot = (slot + 1) & mask;
     fresh[slot].store(stored, std::memory_order_relaxed);

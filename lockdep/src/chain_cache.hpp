@@ -90,7 +90,7 @@ class chain_cache {
   static std::uint64_t stored_form(std::uint64_t key) { return key | 1; }
 
   // The table word: the slots' address, 64-byte aligned, with 64 - log2(slot count) in its six
-  // low bits. A key's home slot is its top bits (chain keys are fully mixed, chain_key.hpp), so
+  // low bits. A key's home slot is its top bits (its best-mixed bits, chain_key.hpp), so
   // one shift finds it, with no mask to load.
   static constexpr std::uintptr_t shift_bits = 63;
   static const std::atomic<std::uint64_t>* slots_of(std::uintptr_t table_word) {
@@ -108,8 +108,15 @@ class chain_cache {
   struct alignas(64) slot_block {
     std::atomic<std::uint64_t> slots[8];
   };
+  // Tables are mapped whole and populated at once (page_commit.hpp): a new table is written all
+  // over as soon as it exists. Fresh mappings are zero, which is empty_slot.
+  struct unmap_table {
+    std::size_t bytes;
+    void operator()(slot_block* table) const;
+  };
+  using table_pointer = std::unique_ptr<slot_block[], unmap_table>;
   // A table of `slot_count` empty slots (a power of two, at least 64) and an empty sentinel.
-  static std::unique_ptr<slot_block[]> empty_table(std::size_t slot_count);
+  static table_pointer empty_table(std::size_t slot_count);
   static std::uintptr_t table_word_of(const slot_block* table, std::size_t slot_count);
   // The current table's slots, for the writer.
   std::atomic<std::uint64_t>* slots() { return tables_.back()[0].slots; }
@@ -131,7 +138,7 @@ class chain_cache {
   std::atomic<std::uintptr_t> own_table_word_{0};
   std::atomic<std::uintptr_t>* published_;
   // Every table ever used, the current one last: readers may still probe an old one.
-  std::vector<std::unique_ptr<slot_block[]>> tables_;
+  std::vector<table_pointer> tables_;
   // Room for `length` classes in class_storage_: a freed block of that length, else fresh space
   // at the end, else part of a longer freed block. Returns the offset, or npos when full.
   std::size_t allocate_classes(std::size_t length);

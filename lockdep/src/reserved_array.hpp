@@ -1,5 +1,5 @@
 // reserved_array: a fixed-capacity array whose address space is reserved up front and whose
-// memory is committed only as elements are first used.
+// memory is committed only as the array grows (in steps, page_commit.hpp).
 //
 // Why: the class table must never move (the lock-free fast path indexes it while the slow path
 // adds classes), so it is sized by max_classes once. Sized for a program with hundreds of
@@ -19,8 +19,12 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <new>
+
+#include "page_commit.hpp"
 
 // LeakSanitizer does not look inside anonymous mappings, so memory whose only pointers are in
 // one (a class's dependency lists) would be reported as leaked: the mapping is registered as a
@@ -42,11 +46,18 @@ template <typename T>
 class reserved_array {
  public:
   explicit reserved_array(std::size_t capacity) {
-    void* mapped = mmap(nullptr, capacity * sizeof(T), PROT_READ | PROT_WRITE,
+    // One huge page more than needed, so that the elements can start on a huge-page boundary
+    // (address space only: nothing is committed yet).
+    std::size_t mapping_bytes = round_up(capacity * sizeof(T), page_bytes) + huge_page_bytes;
+    void* mapped = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (capacity != 0 && mapped != MAP_FAILED) {
-      elements_ = static_cast<T*>(mapped);
+      mapping_ = mapped;
+      mapping_bytes_ = mapping_bytes;
+      auto start = round_up(reinterpret_cast<std::uintptr_t>(mapped), huge_page_bytes);
+      elements_ = reinterpret_cast<T*>(start);
       capacity_ = capacity;
+      prefer_huge_pages(elements_, capacity_ * sizeof(T));
 #ifdef LOCKDEP_RESERVED_ARRAY_LSAN
       __lsan_register_root_region(elements_, capacity_ * sizeof(T));
 #endif
@@ -60,7 +71,7 @@ class reserved_array {
 #ifdef LOCKDEP_RESERVED_ARRAY_LSAN
     __lsan_unregister_root_region(elements_, capacity_ * sizeof(T));
 #endif
-    munmap(elements_, capacity_ * sizeof(T));
+    munmap(mapping_, mapping_bytes_);
   }
 
   T& operator[](std::size_t index) { return elements_[index]; }
@@ -72,10 +83,26 @@ class reserved_array {
   std::size_t constructed() const { return constructed_; }
   // Default-constructs the elements up to `count` (at most capacity()).
   void grow_to(std::size_t count) {
+    commit_through(count * sizeof(T));
     for (; constructed_ < count; ++constructed_) new (&elements_[constructed_]) T();
   }
 
  private:
+  // Commits the memory behind the first `bytes` ahead of use, in steps that double up to a huge
+  // page, so that growing one element at a time costs one madvise() per step instead of one
+  // fault per page, and a small table stays small.
+  void commit_through(std::size_t bytes) {
+    if (bytes <= committed_bytes_) return;
+    std::size_t step = std::clamp(committed_bytes_, page_bytes * 16, huge_page_bytes);
+    std::size_t end = round_up(std::max(bytes, committed_bytes_ + step), page_bytes);
+    end = std::min(end, round_up(capacity_ * sizeof(T), page_bytes));
+    populate_pages(reinterpret_cast<char*>(elements_) + committed_bytes_, end - committed_bytes_);
+    committed_bytes_ = end;
+  }
+
+  void* mapping_ = nullptr;
+  std::size_t mapping_bytes_ = 0;
+  std::size_t committed_bytes_ = 0;
   T* elements_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t constructed_ = 0;
