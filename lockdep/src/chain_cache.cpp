@@ -20,13 +20,20 @@ void chain_cache::unmap_table::operator()(slot_block* table) const {
   munmap(table, bytes);
 }
 
-chain_cache::table_pointer chain_cache::empty_table(std::size_t slot_count) {
-  static_assert(empty_slot == 0, "a fresh mapping must read as empty slots");
-  constexpr std::size_t per_block = std::size(slot_block{}.slots);
-  std::size_t bytes = round_up((slot_count / per_block + 1) * sizeof(slot_block), page_bytes);
-  void* mapped = map_populated(bytes);  // + the sentinel block
+chain_cache::slot_block* chain_cache::empty_table(std::size_t slot_count) {
+  static_assert(empty_slot == 0, "fresh memory must read as empty slots");
+  std::size_t blocks = slot_count / slots_per_block + 1;  // + the sentinel
+  std::size_t used = table_region_.constructed();
+  if (used + blocks <= table_region_.capacity()) {
+    table_region_.grow_to(used + blocks);
+    return &table_region_[used];
+  }
+  std::size_t bytes = round_up(blocks * sizeof(slot_block), page_bytes);
+  void* mapped = map_populated(bytes);
   if (mapped == nullptr) throw std::bad_alloc();
-  return table_pointer(static_cast<slot_block*>(mapped), unmap_table{bytes});
+  auto* table = static_cast<slot_block*>(mapped);
+  overflow_tables_.emplace_back(table, unmap_table{bytes});
+  return table;
 }
 
 std::uintptr_t chain_cache::table_word_of(const slot_block* table, std::size_t slot_count) {
@@ -42,12 +49,15 @@ chain_cache::chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks,
       max_slot_count_(std::bit_ceil(std::max<std::size_t>(2 * max_chains, 64))),
       slot_count_(std::min(max_slot_count_, initial_slot_count)),
       published_(publish_to != nullptr ? publish_to : &own_table_word_),
+      // Every table from the first to the largest, each twice the one before, and one rebuild
+      // at the largest size.
+      table_region_(3 * (max_slot_count_ / slots_per_block + 1)),
       class_storage_(max_chain_hlocks),
       records_(max_chains) {
   // Without the reserved tables (mapping failed) every new chain is a capacity report.
   if (class_storage_.capacity() == 0 || records_.capacity() == 0) max_chains_ = 0;
-  tables_.push_back(empty_table(slot_count_));
-  table_word_ = table_word_of(tables_.back().get(), slot_count_);
+  table_ = empty_table(slot_count_);
+  table_word_ = table_word_of(table_, slot_count_);
   published_->store(table_word_, std::memory_order_release);
 }
 
@@ -88,9 +98,9 @@ bool chain_cache::probe(std::uintptr_t table_word, std::uint64_t key) {
 }
 
 void chain_cache::rehash(std::size_t slot_count) {
-  table_pointer fresh_table = empty_table(slot_count);
-  std::uintptr_t fresh_word = table_word_of(fresh_table.get(), slot_count);
-  std::atomic<std::uint64_t>* fresh = fresh_table[0].slots;
+  slot_block* fresh_table = empty_table(slot_count);
+  std::uintptr_t fresh_word = table_word_of(fresh_table, slot_count);
+  std::atomic<std::uint64_t>* fresh = fresh_table->slots;
   std::size_t mask = slot_count - 1;
   // From the old table in slot order rather than from the records: a key's home slot is its top
   // bits, so the keys arrive in nearly ascending order of their new slots too, and both tables
@@ -103,7 +113,7 @@ void chain_cache::rehash(std::size_t slot_count) {
     while (fresh[slot].load(std::memory_order_relaxed) != empty_slot) slot = (slot + 1) & mask;
     fresh[slot].store(stored, std::memory_order_relaxed);
   }
-  tables_.push_back(std::move(fresh_table));
+  table_ = fresh_table;
   slot_count_ = slot_count;
   tombstones_ = 0;
   table_word_ = fresh_word;

@@ -105,21 +105,16 @@ class chain_cache {
 
   // Slots come in cache-line blocks, so the table is 64-byte aligned and its word has room for
   // the shift.
+  static constexpr std::size_t slots_per_block = 8;
   struct alignas(64) slot_block {
-    std::atomic<std::uint64_t> slots[8];
+    std::atomic<std::uint64_t> slots[slots_per_block];
   };
-  // Tables are mapped whole and populated at once (page_commit.hpp): a new table is written all
-  // over as soon as it exists. Fresh mappings are zero, which is empty_slot.
-  struct unmap_table {
-    std::size_t bytes;
-    void operator()(slot_block* table) const;
-  };
-  using table_pointer = std::unique_ptr<slot_block[], unmap_table>;
-  // A table of `slot_count` empty slots (a power of two, at least 64) and an empty sentinel.
-  static table_pointer empty_table(std::size_t slot_count);
+  // A table of `slot_count` empty slots (a power of two, at least 64) and an empty sentinel,
+  // carved from table_region_ after the tables before it.
+  slot_block* empty_table(std::size_t slot_count);
   static std::uintptr_t table_word_of(const slot_block* table, std::size_t slot_count);
   // The current table's slots, for the writer.
-  std::atomic<std::uint64_t>* slots() { return tables_.back()[0].slots; }
+  std::atomic<std::uint64_t>* slots() { return table_->slots; }
 
   static bool probe(std::uintptr_t table_word, std::uint64_t key);
   // Moves every live key into a fresh table of `slot_count` slots, dropping tombstones.
@@ -137,8 +132,19 @@ class chain_cache {
   // Where readers find it: here, or in the fast path's view.
   std::atomic<std::uintptr_t> own_table_word_{0};
   std::atomic<std::uintptr_t>* published_;
-  // Every table ever used, the current one last: readers may still probe an old one.
-  std::vector<table_pointer> tables_;
+  // Every table ever used, one after the other, the current one last: readers may still probe
+  // an old one, so none is freed before the cache. One reservation rather than a mapping per
+  // table, so that its memory comes in huge pages (reserved_array): a fresh 4 KiB page costs
+  // microseconds on its first touch in a virtual machine, whatever was done to commit it.
+  // Sized for every doubling up to the largest table and one rebuild at that size; a table that
+  // does not fit (rebuilds to clear tombstones, again and again) gets a mapping of its own.
+  reserved_array<slot_block> table_region_;
+  struct unmap_table {
+    std::size_t bytes;
+    void operator()(slot_block* table) const;
+  };
+  std::vector<std::unique_ptr<slot_block[], unmap_table>> overflow_tables_;
+  slot_block* table_ = nullptr;  // the current table
   // Room for `length` classes in class_storage_: a freed block of that length, else fresh space
   // at the end, else part of a longer freed block. Returns the offset, or npos when full.
   std::size_t allocate_classes(std::size_t length);
