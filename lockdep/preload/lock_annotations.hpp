@@ -14,6 +14,7 @@
 
 #include "fast_path.hpp"
 #include "lock_table.hpp"
+#include "recent_maps.hpp"
 #include "lockdep/lock_map.hpp"
 #include "lockdep/report.hpp"
 #include "lockdep/validator.hpp"
@@ -27,9 +28,14 @@ namespace lockdep::preload {
 // while the validator is off and the object has no map yet: there is nothing left to track.
 lock_map* map_for_slow(const void* object);
 inline lock_map* map_for(const void* object) {
-  if (lock_map* known = locks().find_existing(object)) [[likely]]
-    return known;
-  return map_for_slow(object);
+  if (lock_map* remembered = remembered_map(object)) [[likely]]
+    return remembered;
+  // Read before the lookup: an entry unpublished meanwhile leaves the memo already stale.
+  std::uint64_t version = lock_table_version.load(std::memory_order_acquire);
+  lock_map* map = locks().find_existing(object);
+  if (map == nullptr) map = map_for_slow(object);
+  if (map != nullptr) recent_map_slot(object) = {object, map, version};
+  return map;
 }
 
 // pthread_*_init: a fresh map for `object` in the class the options ask for (its own, or the

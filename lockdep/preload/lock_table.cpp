@@ -128,6 +128,7 @@ entry* detach(const void* object) {
       link->store(at->next.load(std::memory_order_relaxed), std::memory_order_release);
       // A reader still on `at` sees no object and walks on to what followed it.
       at->object.store(nullptr, std::memory_order_release);
+      lock_table_version.fetch_add(1, std::memory_order_release);  // memos of `at` are stale
       return at;
     }
     link = &at->next;
@@ -181,26 +182,9 @@ lock_map* lock_table::find(const void* object) {
   return nullptr;
 }
 
-// The entries this thread found last, by address: a lock and its unlock look up the same
-// object, and the locks a thread is using at a time are few. A memo is trusted only while its
-// entry is still published for that object: entries are never unmapped, so reading one that
-// has been recycled since is safe, and then its object differs.
-constexpr std::size_t memo_slots = 64;
-thread_local entry* recently_found[memo_slots] [[gnu::tls_model("initial-exec")]] = {};
-
-entry*& memo_for(const void* object) {
-  // pthread objects are at least 8-byte aligned; neighbours in an array get neighbouring slots.
-  return recently_found[(reinterpret_cast<std::uintptr_t>(object) >> 3) % memo_slots];
-}
-
 lock_map* lock_table::find_existing(const void* object) {
-  entry*& memo = memo_for(object);
-  if (memo != nullptr && memo->object.load(std::memory_order_acquire) == object) [[likely]]
-    return &memo->map();
   entry* found = find_unlocked(bucket_of(object), object);
-  if (found == nullptr) return nullptr;
-  memo = found;
-  return &found->map();
+  return found != nullptr ? &found->map() : nullptr;
 }
 
 lock_map* lock_table::find_or_create(const void* object) {

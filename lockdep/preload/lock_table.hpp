@@ -25,7 +25,9 @@
 // others, as their callers use the returned map with the validator. Not copyable or movable.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 #include "lockdep/lock_class_key.hpp"
 #include "lockdep/lock_map.hpp"
@@ -61,6 +63,11 @@ class lock_table {
   void lock_all_for_fork();
   void unlock_all_after_fork();
 };
+
+// Bumped whenever the table unpublishes an entry (an object destroyed or initialised again): a
+// map found under an older version may belong to a destroyed object (recent_maps.hpp). Read by
+// every lock call, written rarely: on a cache line of its own.
+alignas(64) inline std::atomic<std::uint64_t> lock_table_version{1};
 
 // The process's table. Its state is in constant-initialised statics, so this needs no guard.
 inline lock_table& locks() {

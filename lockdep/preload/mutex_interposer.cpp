@@ -17,6 +17,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "caller_frame.hpp"
+#include "fast_path.hpp"
 #include "hang_watchdog.hpp"
 #include "lock_annotations.hpp"
 #include "lockdep/validator.hpp"
@@ -51,6 +53,16 @@ bool is_inner_recursive_unlock(const pthread_mutex_t* mutex) {
          __atomic_load_n(&mutex->__data.__count, __ATOMIC_RELAXED) > 1;
 }
 
+// A mutex of the default type with no flags, as PTHREAD_MUTEX_INITIALIZER and std::mutex make
+// them: glibc's lock and unlock of one cannot fail, so nothing needs undoing after them.
+bool is_plain(const pthread_mutex_t* mutex) {
+  return __atomic_load_n(&mutex->__data.__kind, __ATOMIC_RELAXED) == PTHREAD_MUTEX_TIMED_NP;
+}
+
+lockdep::acquire_request blocking_write(const lock_map& map) {
+  return {map.default_subclass(), lock_access::exclusive, false, true};
+}
+
 bool acquired(int result) {
   return result == 0 || result == EOWNERDEAD;  // a robust mutex is acquired with EOWNERDEAD
 }
@@ -62,6 +74,28 @@ int lock_then_annotate_as_trylock(pthread_mutex_t* mutex, const void* ip, Call c
   int result = call();
   if (!acquired(result) || relock) return result;
   if (lock_map* map = map_for(mutex)) annotate_acquire(*map, lock_access::exclusive, true, ip);
+  return result;
+}
+
+// Everything pthread_mutex_lock's straight line declines, from the start: recursive relocks,
+// error-checking and robust mutexes, maps not remembered, the full validation, the watchdog.
+[[gnu::noinline]] int lock_in_full(pthread_mutex_t* mutex, const void* ip) {
+  if (forward_only() || is_recursive_relock(mutex)) return real().mutex_lock(mutex);
+  lock_map* map = map_for(mutex);
+  if (map != nullptr) annotate_acquire(*map, lock_access::exclusive, false, ip);
+  int result = detail::lock_pthread_watching_for_hangs(
+      [&] { return real().mutex_trylock(mutex); }, [&] { return real().mutex_lock(mutex); }, ip);
+  if (map != nullptr && !acquired(result)) annotate_release(*map, ip);
+  return result;
+}
+
+[[gnu::noinline]] int unlock_in_full(pthread_mutex_t* mutex, const void* ip) {
+  if (forward_only() || is_inner_recursive_unlock(mutex)) return real().mutex_unlock(mutex);
+  lock_map* map = map_for(mutex);
+  bool released = map != nullptr && annotate_release(*map, ip);
+  int result = real().mutex_unlock(mutex);
+  // EPERM from an error-checking mutex: still held after all.
+  if (result != 0 && released) annotate_acquire(*map, lock_access::exclusive, false, ip, false);
   return result;
 }
 
@@ -88,13 +122,17 @@ LOCKDEP_PRELOAD_EXPORT int pthread_mutex_destroy(pthread_mutex_t* mutex) noexcep
 }
 
 LOCKDEP_PRELOAD_EXPORT int pthread_mutex_lock(pthread_mutex_t* mutex) noexcept {
-  if (forward_only() || is_recursive_relock(mutex)) return real().mutex_lock(mutex);
   const void* ip = LOCKDEP_RET_IP;
-  lock_map* map = map_for(mutex);
-  if (map != nullptr) annotate_acquire(*map, lockdep::lock_access::exclusive, false, ip);
-  int result = lockdep::detail::lock_pthread_watching_for_hangs(
-      [&] { return real().mutex_trylock(mutex); }, [&] { return real().mutex_lock(mutex); }, ip);
-  if (map != nullptr && !acquired(result)) annotate_release(*map, ip);
+  // The common case in a straight line: a plain mutex whose map this thread remembers, validated
+  // by the fast path; then the real lock is a tail call.
+  if (!forward_only() && is_plain(mutex) && !lockdep::detail::hang_watchdog_on()) [[likely]] {
+    lock_map* map = remembered_map(mutex);
+    if (map != nullptr && lockdep::detail::try_fast_acquire(*map, blocking_write(*map), ip))
+        [[likely]]
+      return real().mutex_lock(mutex);
+  }
+  int result = lock_in_full(mutex, ip);
+  lockdep::detail::keep_caller_frame();
   return result;
 }
 
@@ -119,14 +157,15 @@ LOCKDEP_PRELOAD_EXPORT int pthread_mutex_clocklock(pthread_mutex_t* mutex, clock
 }
 
 LOCKDEP_PRELOAD_EXPORT int pthread_mutex_unlock(pthread_mutex_t* mutex) noexcept {
-  if (forward_only() || is_inner_recursive_unlock(mutex)) return real().mutex_unlock(mutex);
-  const void* ip = LOCKDEP_RET_IP;
-  lock_map* map = map_for(mutex);
-  bool released = map != nullptr && annotate_release(*map, ip);
-  int result = real().mutex_unlock(mutex);
-  // EPERM from an error-checking mutex: still held after all.
-  if (result != 0 && released)
-    annotate_acquire(*map, lockdep::lock_access::exclusive, false, ip, false);
+  // As pthread_mutex_lock: the release of the thread's most recent lock, a plain mutex whose
+  // map it remembers, then the real unlock as a tail call.
+  if (!forward_only() && is_plain(mutex)) [[likely]] {
+    lock_map* map = remembered_map(mutex);
+    if (map != nullptr && lockdep::detail::try_fast_release(*map)) [[likely]]
+      return real().mutex_unlock(mutex);
+  }
+  int result = unlock_in_full(mutex, LOCKDEP_RET_IP);
+  lockdep::detail::keep_caller_frame();
   return result;
 }
 

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "caller_frame.hpp"
 #include "fast_path.hpp"
 #include "hang_watchdog.hpp"
 #include "lockdep/mutex.hpp"
@@ -28,12 +29,6 @@ acquire_request trylock(unsigned subclass, lock_access access = lock_access::exc
 // else (the watchdog on, anything the fast path declines, a release by a thread that does not
 // own the lock) is out of line, and returns to the caller's frame rather than being tail-called,
 // so stack traces still start at lock() or unlock().
-
-// An empty statement the compiler must keep: after a call, it stops the call being made a tail
-// call, which would drop the lock function's frame from the stack traces captured inside it.
-inline void keep_caller_frame() {
-  asm volatile("");
-}
 
 // Validates and takes `real` when the fast path cannot: the full validation, and the real lock
 // published as a wait if the hang watchdog is on.
@@ -70,7 +65,7 @@ template <class RealLock>
   if (owned)
     real.unlock();
   else
-    keep_caller_frame();
+    detail::keep_caller_frame();
 }
 
 // The shared side of a std::shared_mutex as a Lockable, for lock_watching_for_hangs.
