@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "fastest_run.hpp"
 #include "lockdep/mutex.hpp"
 #include "lockdep/testing.hpp"
 
@@ -87,15 +88,24 @@ void sliding_window_first_pass(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * (window_locks - window_depth + 1) * window_depth);
 }
 
-BENCHMARK(single_lock<std::mutex>);
-BENCHMARK(single_lock<lockdep::mutex>);
-BENCHMARK(nested_pair<std::mutex>);
-BENCHMARK(nested_pair<lockdep::mutex>);
-BENCHMARK(disjoint_pairs<std::mutex>)->Threads(2)->UseRealTime();
-BENCHMARK(disjoint_pairs<lockdep::mutex>)->Threads(2)->UseRealTime();
-BENCHMARK(sliding_window<std::mutex>);
-BENCHMARK(sliding_window<lockdep::mutex>);
-BENCHMARK(sliding_window_first_pass)->Iterations(5)->Unit(benchmark::kMillisecond);
+BENCHMARK(single_lock<std::mutex>)
+    ->ComputeStatistics("min", lockdep_bench::fastest);
+BENCHMARK(single_lock<lockdep::mutex>)
+    ->ComputeStatistics("min", lockdep_bench::fastest);
+BENCHMARK(nested_pair<std::mutex>)
+    ->ComputeStatistics("min", lockdep_bench::fastest);
+BENCHMARK(nested_pair<lockdep::mutex>)
+    ->ComputeStatistics("min", lockdep_bench::fastest);
+BENCHMARK(disjoint_pairs<std::mutex>)->Threads(2)->UseRealTime()
+    ->ComputeStatistics("min", lockdep_bench::fastest);
+BENCHMARK(disjoint_pairs<lockdep::mutex>)->Threads(2)->UseRealTime()
+    ->ComputeStatistics("min", lockdep_bench::fastest);
+BENCHMARK(sliding_window<std::mutex>)
+    ->ComputeStatistics("min", lockdep_bench::fastest);
+BENCHMARK(sliding_window<lockdep::mutex>)
+    ->ComputeStatistics("min", lockdep_bench::fastest);
+BENCHMARK(sliding_window_first_pass)->Iterations(5)->Unit(benchmark::kMillisecond)
+    ->ComputeStatistics("min", lockdep_bench::fastest);
 
 }  // namespace
 
