@@ -52,18 +52,21 @@ class chain_cache {
   bool contains(std::uint64_t key) const {
     return probe(published_->load(std::memory_order_acquire), key);
   }
-  // contains() looking at the key's first two slots only, in the table `table_word` (the
-  // published word): most keys are found there (the table is at most half full), and without
-  // a probe counter or a wrap-around the fast path fits in a few scratch registers. False may
-  // mean "further along": the caller then falls back to contains(). Inline: every acquisition
-  // of a known chain ends here.
+  // contains() looking at the key's first four slots only, in the table `table_word` (the
+  // published word): almost every key is found there (the table is at most half full), and
+  // without a probe counter or a wrap-around the fast path fits in a few scratch registers.
+  // False may mean "further along": the caller then falls back to contains(), which costs a
+  // call into the full path (two slots left 4% of a 1000-lock program's time there). Inline:
+  // every acquisition of a known chain ends here, most at the first slot.
   static bool contains_near(std::uintptr_t table_word, std::uint64_t key) {
     const std::atomic<std::uint64_t>* slots = slots_of(table_word);
     std::uint64_t stored = stored_form(key);
     std::size_t slot = home_slot(stored, table_word);
-    // slots[slot + 1] exists for the last slot too: the table ends with an empty sentinel.
+    // slots[slot + 3] exists for the last slot too: the table ends with an empty sentinel block.
     return slots[slot].load(std::memory_order_acquire) == stored ||
-           slots[slot + 1].load(std::memory_order_acquire) == stored;
+           slots[slot + 1].load(std::memory_order_acquire) == stored ||
+           slots[slot + 2].load(std::memory_order_acquire) == stored ||
+           slots[slot + 3].load(std::memory_order_acquire) == stored;
   }
 
   enum class insert_result { inserted, chains_full, hlocks_full };
