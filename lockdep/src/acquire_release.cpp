@@ -73,27 +73,31 @@ void lock_acquire_full(lock_map& map, acquire_request request, const void* ip) {
   push(shared, state, map, lock_class, request, ip);
 }
 
-bool lock_release_full(lock_map& map, const void* ip) {
-  if (!validation_is_on()) return true;
+release_result lock_release_tracked(lock_map& map, const void* ip) {
+  if (!validation_is_on()) return release_result::untracked;
   thread_lock_state& state = this_thread_state();
-  if (state.ignored()) return true;
+  if (state.ignored()) return release_result::untracked;
   if (!prepare_thread_state(state)) [[unlikely]]
-    return true;
+    return release_result::untracked;
   if (state.depth > 0 && state.held[state.depth - 1].instance == &map) {
     --state.depth;
     state.chain_key = state.held[state.depth].prev_chain_key;
-    return true;
+    return release_result::released;
   }
   for (std::uint32_t i = state.depth; i-- > 0;) {
     if (state.held[i].instance == &map) {
       // Released out of order: the locks above it form new chains (the kernel re-acquires them).
       rebuild_held_stack(state, i, nullptr);
-      return true;
+      return release_result::released;
     }
   }
-  if (forget_held_before_reset(state, map)) return true;
+  if (forget_held_before_reset(state, map)) return release_result::released;
   report_bad_unlock(state, map, ip);
-  return false;
+  return release_result::not_held;
+}
+
+bool lock_release_full(lock_map& map, const void* ip) {
+  return lock_release_tracked(map, ip) != release_result::not_held;
 }
 
 }  // namespace detail

@@ -91,6 +91,10 @@ namespace lockdep::detail {
 // The full paths (acquire_release.cpp): everything the fast path declined, from the start.
 void lock_acquire_full(lock_map& map, acquire_request request, const void* ip);
 bool lock_release_full(lock_map& map, const void* ip);
+// lock_release_full, saying whether the thread held the lock: released (it did), not_held (a
+// bad unlock, reported), or untracked (validation is off or the thread is ignored: unknown).
+enum class release_result { released, not_held, untracked };
+release_result lock_release_tracked(lock_map& map, const void* ip);
 
 // lock_acquire() and lock_release(), inline.
 [[gnu::always_inline]] inline void acquire_lock(lock_map& map, acquire_request request,

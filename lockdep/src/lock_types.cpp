@@ -8,6 +8,7 @@
 #include "caller_frame.hpp"
 #include "fast_path.hpp"
 #include "hang_watchdog.hpp"
+#include "native_owner.hpp"
 #include "lockdep/mutex.hpp"
 #include "lockdep/shared_mutex.hpp"
 #include "lockdep/spinlock.hpp"
@@ -47,6 +48,47 @@ template <class RealLock>
   else
     lock_default_full(map, real, ip);
   owner.take();
+}
+
+// lock() and unlock() of the types over a glibc mutex (std::mutex, std::timed_mutex), which keep
+// no owner of their own (native_owner.hpp): the fast path, then the real call as a tail call.
+// glibc never fails to lock or unlock a mutex of the default type, which these are.
+template <class NativeMutex>
+[[gnu::always_inline]] inline void lock_native(lock_map& map, NativeMutex& real, const void* ip) {
+  if (!detail::hang_watchdog_on() &&
+      detail::try_fast_acquire(map, blocking(map.default_subclass()), ip)) [[likely]] {
+    pthread_mutex_lock(real.native_handle());
+    return;
+  }
+  lock_default_full(map, real, ip);
+  detail::keep_caller_frame();
+}
+
+// Whether the real unlock may follow a release the fast path declined: the validator says so if
+// it tracked the lock (a bad unlock is reported and refused), glibc's owner record if not.
+// Out of line, so that the straight line keeps no registers for it.
+[[gnu::noinline]] bool release_native_full(lock_map& map, const pthread_mutex_t& real,
+                                           const void* ip) {
+  switch (detail::lock_release_tracked(map, ip)) {
+    case detail::release_result::released:
+      return true;
+    case detail::release_result::not_held:
+    case detail::release_result::untracked:
+      break;
+  }
+  // A lock taken while the thread was ignored is the caller's though the validator never saw it.
+  return detail::caller_owns(real);
+}
+
+template <class NativeMutex>
+[[gnu::always_inline]] inline void unlock_native(lock_map& map, NativeMutex& real,
+                                                 const void* ip) {
+  if (detail::try_fast_release(map)) [[likely]] {
+    pthread_mutex_unlock(real.native_handle());
+    return;
+  }
+  if (release_native_full(map, *real.native_handle(), ip)) real.unlock();
+  detail::keep_caller_frame();
 }
 
 // The owner's release of its most recent lock needs no more than the fast path. Anything else
@@ -103,30 +145,27 @@ spinlock::~spinlock() {
 }
 
 void mutex::lock() {
-  lock_exclusive(map_, real_, owner_, LOCKDEP_RET_IP);
+  lock_native(map_, real_, LOCKDEP_RET_IP);
 }
 
 void mutex::lock_nested(unsigned subclass) {
   detail::acquire_lock(map_, blocking(subclass), LOCKDEP_RET_IP);
   detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
-  owner_.take();
 }
 
 void mutex::lock_from(const void* ip) {
   detail::acquire_lock(map_, blocking(map_.default_subclass()), ip);
   detail::lock_watching_for_hangs(real_, ip);
-  owner_.take();
 }
 
 bool mutex::try_lock() {
   if (!real_.try_lock()) return false;
-  owner_.take();
   detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void mutex::unlock() {
-  unlock_exclusive(map_, real_, owner_, LOCKDEP_RET_IP);
+  unlock_native(map_, real_, LOCKDEP_RET_IP);
 }
 
 void recursive_mutex::lock() {
@@ -166,26 +205,24 @@ void recursive_mutex::unlock() {
 }
 
 void timed_mutex::lock() {
-  lock_exclusive(map_, real_, owner_, LOCKDEP_RET_IP);
+  lock_native(map_, real_, LOCKDEP_RET_IP);
 }
 
 bool timed_mutex::try_lock() {
   if (!real_.try_lock()) return false;
-  owner_.take();
   detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 bool timed_mutex::try_lock_until_steady(std::chrono::steady_clock::time_point deadline) {
   if (!real_.try_lock_until(deadline)) return false;
-  owner_.take();
   // LOCKDEP_RET_IP here is try_lock_for/until, inlined into the caller.
   detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 void timed_mutex::unlock() {
-  unlock_exclusive(map_, real_, owner_, LOCKDEP_RET_IP);
+  unlock_native(map_, real_, LOCKDEP_RET_IP);
 }
 
 void shared_mutex::lock() {

@@ -7,6 +7,10 @@
 // try_lock() is validated as a trylock (no dependency into the lock) after it succeeds.
 // unlock() of a mutex the thread does not hold is reported (bad unlock balance) and skipped.
 // Destroying a held mutex is reported (held lock freed). Not copyable or movable.
+//
+// lockdep::mutex and lockdep::timed_mutex are glibc mutexes underneath, and use glibc's own
+// record of their owner where the validator cannot tell (validation off): they add only the
+// lock map to the real mutex's size.
 #pragma once
 
 #include "lockdep/config.hpp"
@@ -48,7 +52,6 @@ class LOCKDEP_CAPABILITY("mutex") mutex : public instrumented_lock {
 
  private:
   std::mutex real_;
-  exclusive_owner owner_;
 };
 
 // Re-locking by the owning thread is allowed and not validated again; the class is held once.
@@ -100,7 +103,6 @@ class LOCKDEP_CAPABILITY("mutex") timed_mutex : public instrumented_lock {
  private:
   bool try_lock_until_steady(std::chrono::steady_clock::time_point deadline);
   std::timed_mutex real_;
-  exclusive_owner owner_;
 };
 
 }  // namespace lockdep
