@@ -26,10 +26,10 @@ acquire_request trylock(unsigned subclass, lock_access access = lock_access::exc
 }
 
 // lock() and unlock() of the exclusive lock types, split so that the common case compiles to a
-// short straight line: validate from the caches, take the real lock, note the owner. Everything
-// else (the watchdog on, anything the fast path declines, a release by a thread that does not
-// own the lock) is out of line, and returns to the caller's frame rather than being tail-called,
-// so stack traces still start at lock() or unlock().
+// short straight line: validate from the caches, take the real lock. Everything else (the
+// watchdog on, anything the fast path declines, a release by a thread that does not own the
+// lock) is out of line, and returns to the caller's frame rather than being tail-called, so
+// stack traces still start at lock() or unlock().
 
 // Validates and takes `real` when the fast path cannot: the full validation, and the real lock
 // published as a wait if the hang watchdog is on.
@@ -39,6 +39,7 @@ template <class RealLock>
   detail::lock_watching_for_hangs(real, ip);
 }
 
+// For a type that notes its owner itself (shared_mutex's write side).
 template <class RealLock>
 [[gnu::always_inline]] inline void lock_exclusive(lock_map& map, RealLock& real,
                                                   exclusive_owner& owner, const void* ip) {
@@ -69,14 +70,9 @@ template <class NativeMutex>
 // Out of line, so that the straight line keeps no registers for it.
 [[gnu::noinline]] bool release_native_full(lock_map& map, const pthread_mutex_t& real,
                                            const void* ip) {
-  switch (detail::lock_release_tracked(map, ip)) {
-    case detail::release_result::released:
-      return true;
-    case detail::release_result::not_held:
-    case detail::release_result::untracked:
-      break;
-  }
-  // A lock taken while the thread was ignored is the caller's though the validator never saw it.
+  if (detail::lock_release_tracked(map, ip) == detail::release_result::released) return true;
+  // Untracked, or a bad unlock as far as the validator knows: a lock taken while the thread was
+  // ignored is still the caller's.
   return detail::caller_owns(real);
 }
 
@@ -91,9 +87,10 @@ template <class NativeMutex>
   detail::keep_caller_frame();
 }
 
-// The owner's release of its most recent lock needs no more than the fast path. Anything else
-// is validated in full, which reports a bad unlock, and reaches the real lock only if the
-// caller owns it: this still holds after the validator has turned itself off.
+// For a type that notes its owner itself: the owner's release of its most recent lock needs no
+// more than the fast path. Anything else is validated in full, which reports a bad unlock, and
+// reaches the real lock only if the caller owns it: this still holds after the validator has
+// turned itself off.
 template <class RealLock>
 [[gnu::always_inline]] inline void unlock_exclusive(lock_map& map, RealLock& real,
                                                     exclusive_owner& owner, const void* ip) {
