@@ -35,7 +35,11 @@ acquire_request trylock(unsigned subclass, lock_access access = lock_access::exc
 // published as a wait if the hang watchdog is on.
 template <class RealLock>
 [[gnu::noinline]] void lock_default_full(lock_map& map, RealLock& real, const void* ip) {
-  detail::acquire_lock(map, blocking(map.default_subclass()), ip);
+  // With the watchdog off the fast path has just declined: no need to try it again.
+  if (detail::hang_watchdog_on())
+    detail::acquire_lock(map, blocking(map.default_subclass()), ip);
+  else
+    detail::lock_acquire_full(map, blocking(map.default_subclass()), ip);
   detail::lock_watching_for_hangs(real, ip);
 }
 
