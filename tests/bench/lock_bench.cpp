@@ -1,7 +1,7 @@
 // lockdep::mutex against std::mutex, measured in the same run: a nested pair A -> B on one
 // thread after the chain has been validated once (the steady state every program reaches), two
 // threads on disjoint pairs, and 1000 mutexes locked 8 deep in a sliding window (steady state,
-// and the first pass, which records about 7,000 dependencies).
+// and the first pass, which validates 7,944 new chains and records about 1,000 dependencies).
 #include <benchmark/benchmark.h>
 
 #include <array>
