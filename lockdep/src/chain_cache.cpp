@@ -11,7 +11,8 @@ namespace lockdep::detail {
 
 namespace {
 
-// Small enough to stay in the nearest caches; the table doubles from here as chains are added.
+// 64 KiB: a program with up to 4,096 chains never rehashes, and a sparse table costs the caches
+// only the lines its chains use. The table doubles from here as chains are added.
 constexpr std::size_t initial_slot_count = 8192;
 
 }  // namespace
