@@ -31,7 +31,7 @@ bool record_chain(validator_core& shared, const thread_lock_state& state, const 
       break;
   }
   // Indexed by class only when a class is first forgotten (most programs never forget one).
-  shared.unindexed_chains.push_back(chain_id);
+  if (chain_id <= shared.indexed_through) shared.unindexed_reused_chains.push_back(chain_id);
   ++shared.new_chains;
   shared.deepest_chain = std::max(shared.deepest_chain, classes.size());
   return true;

@@ -81,12 +81,18 @@ void note_chain_member(validator_core& shared, class_index member, std::uint32_t
 // recording to the first forget, so that validating a new chain does not pay for an index
 // that programs with only static locks never read.
 void index_new_chains(validator_core& shared) {
-  for (std::uint32_t chain_id : shared.unindexed_chains) {
+  auto index_chain = [&shared](std::uint32_t chain_id) {
     const chain_cache::chain* chain = shared.chains->record(chain_id);
-    if (chain == nullptr) continue;
+    if (chain == nullptr) return;
     for (class_index member : chain->classes) note_chain_member(shared, member, chain_id);
+  };
+  for (std::uint32_t chain_id : shared.unindexed_reused_chains) index_chain(chain_id);
+  shared.unindexed_reused_chains.clear();
+  std::uint32_t last_id = shared.chains->last_id();
+  for (std::uint32_t chain_id = shared.indexed_through + 1; chain_id <= last_id; ++chain_id) {
+    index_chain(chain_id);
   }
-  shared.unindexed_chains.clear();
+  shared.indexed_through = last_id;
 }
 
 void forget_class(validator_core& shared, class_index doomed) {

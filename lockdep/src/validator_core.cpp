@@ -52,7 +52,8 @@ void validator_core::rebuild(const options& configured) {
   chains = std::make_unique<chain_cache>(config.max_chains, config.max_chain_hlocks,
                                          &fast_view.chain_table);
   stacks = std::make_unique<stack_store>(config.max_stack_entries);
-  unindexed_chains.clear();
+  indexed_through = 0;
+  unindexed_reused_chains.clear();
   reported_ids.clear();
   reports_issued = 0;
   suppressed_reports = 0;

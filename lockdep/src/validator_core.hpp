@@ -51,8 +51,11 @@ struct validator_core {
   std::unique_ptr<dependency_graph> graph;
   std::unique_ptr<chain_cache> chains;
   std::unique_ptr<stack_store> stacks;
-  // Chains recorded but not yet added to their classes' chain lists (see index_new_chains).
-  std::vector<std::uint32_t> unindexed_chains;
+  // Chains recorded but not yet added to their classes' chain lists (see index_new_chains):
+  // every id above indexed_through, and reused ids at or below it. Fresh ids only count up, so
+  // a new chain costs a list entry only when it reuses a removed chain's record.
+  std::uint32_t indexed_through = 0;
+  std::vector<std::uint32_t> unindexed_reused_chains;
   // Where a new chain's classes are gathered before the cache copies them (reused, so recording
   // a chain allocates nothing once it has grown).
   std::vector<class_index> chain_scratch;
