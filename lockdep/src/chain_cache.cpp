@@ -57,6 +57,11 @@ chain_cache::chain_cache(std::size_t max_chains, std::size_t max_chain_hlocks,
       records_(max_chains) {
   // Without the reserved tables (mapping failed) every new chain is a capacity report.
   if (class_storage_.capacity() == 0 || records_.capacity() == 0) max_chains_ = 0;
+  // The first chain needs both, so their first pages come with the cache, as the table's do:
+  // committing them costs a page zeroing each, which belongs with creating the validator
+  // rather than with its first chain.
+  class_storage_.commit_for(1);
+  records_.commit_for(1);
   table_ = empty_table(slot_count_);
   table_word_ = table_word_of(table_, slot_count_);
   published_->store(table_word_, std::memory_order_release);

@@ -86,6 +86,9 @@ class reserved_array {
     commit_through(count * sizeof(T));
     for (; constructed_ < count; ++constructed_) new (&elements_[constructed_]) T();
   }
+  // Commits the memory of the first `count` elements (at least one commit step) without
+  // constructing them: the owner decides when the first step's cost is paid.
+  void commit_for(std::size_t count) { commit_through(count * sizeof(T)); }
 
  private:
   // Commits the memory behind the first `bytes` ahead of use, in steps that double up to a huge
