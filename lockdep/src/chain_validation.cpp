@@ -14,9 +14,9 @@ namespace {
 bool record_chain(validator_core& shared, const thread_lock_state& state, const held_lock& next,
                   std::uint64_t chain_key) {
   std::vector<class_index>& classes = shared.chain_scratch;
-  classes.clear();
-  for (std::uint32_t i = 0; i < state.depth; ++i) classes.push_back(state.held[i].lock_class);
-  classes.push_back(next.lock_class);
+  classes.resize(state.depth + 1);
+  for (std::uint32_t i = 0; i < state.depth; ++i) classes[i] = state.held[i].lock_class;
+  classes[state.depth] = next.lock_class;
   std::uint32_t chain_id = 0;
   switch (shared.chains->insert(chain_key, classes, &chain_id)) {
     case chain_cache::insert_result::chains_full:
@@ -102,9 +102,9 @@ bool add_dependency(validator_core& shared, const thread_lock_state& state, cons
   // Already recorded with these types: the graph does not change, and it has no cycle (every
   // dependency was searched when it was added), so there is nothing to search for. A new type
   // on a known pair is searched: a stronger dependency can close a cycle a weaker one did not.
-  if (const dependency* known = shared.graph->find(held.lock_class, next.lock_class);
+  if (dependency* known = shared.graph->find(held.lock_class, next.lock_class);
       known != nullptr && (known->types & types) == types) {
-    shared.graph->note(held.lock_class, next.lock_class, types, distance);
+    shared.graph->note(*known, next.lock_class, types, distance);
     return true;
   }
   std::vector<path_step> path =
@@ -117,8 +117,8 @@ bool add_dependency(validator_core& shared, const thread_lock_state& state, cons
     }
     return false;
   }
-  if (shared.graph->find(held.lock_class, next.lock_class) != nullptr) {
-    shared.graph->note(held.lock_class, next.lock_class, types, distance);
+  if (dependency* known = shared.graph->find(held.lock_class, next.lock_class)) {
+    shared.graph->note(*known, next.lock_class, types, distance);
     return true;
   }
   if (trace == stack_store::no_trace) {

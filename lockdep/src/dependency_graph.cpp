@@ -86,12 +86,10 @@ dependency* dependency_graph::find(class_index from, class_index to) {
   return nullptr;
 }
 
-void dependency_graph::note(class_index from, class_index to, std::uint8_t types,
+void dependency_graph::note(dependency& forward, class_index to, std::uint8_t types,
                             unsigned distance) {
-  dependency* forward = find(from, to);
-  if (forward == nullptr) return;
-  dependency& backward = classes_.at(to).before.at(forward->mirror);
-  for (dependency* edge : {forward, &backward}) {
+  dependency& backward = classes_.at(to).before.at(forward.mirror);
+  for (dependency* edge : {&forward, &backward}) {
     edge->types |= types;
     edge->distance = static_cast<std::uint16_t>(std::min<unsigned>(edge->distance, distance));
   }

@@ -43,8 +43,9 @@ class dependency_graph {
 
   // The forward edge from --> to, or nullptr.
   dependency* find(class_index from, class_index to);
-  // Records another occurrence of an existing edge (more access kinds, shorter distance).
-  void note(class_index from, class_index to, std::uint8_t types, unsigned distance);
+  // Records another occurrence of the existing edge `forward` (found by find(), into `to`):
+  // more access kinds, a shorter distance.
+  void note(dependency& forward, class_index to, std::uint8_t types, unsigned distance);
   // Adds a new edge; false when the dependency table is full (MAX_LOCKDEP_ENTRIES).
   bool insert(class_index from, class_index to, std::uint8_t types, unsigned distance,
               std::uint32_t trace);
