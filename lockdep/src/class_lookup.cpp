@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "fast_path.hpp"
 #include "report_builder.hpp"
@@ -22,20 +23,17 @@ const char* base_name(const char* path) {
   return base;
 }
 
-// Per-instance locks without a name are named after where they were constructed.
-std::string class_name_for(const lock_map& map) {
+// Per-instance locks without a name are named after where they were constructed, built in
+// `scratch` (this runs once per new class; the registry copies a name only the first time).
+std::string_view class_name_for(const lock_map& map, std::string& scratch) {
   if (map.name() != nullptr) return map.name();
   const lockdep::source_location& where = map.where();
   if (where.file_name() == nullptr || where.file_name()[0] == '\0') return "lock_map";
-  // Built in place: this runs once per new per-instance class.
-  const char* base = base_name(where.file_name());
   char line[16];
   auto [line_end, error] = std::to_chars(line, line + sizeof line, where.line());
   (void)error;  // 16 characters hold any line number
-  std::string name;
-  name.reserve(std::strlen(base) + 1 + static_cast<std::size_t>(line_end - line));
-  name.append(base).append(1, ':').append(line, line_end);
-  return name;
+  scratch.assign(base_name(where.file_name())).append(1, ':').append(line, line_end);
+  return scratch;
 }
 
 class_index register_class(thread_lock_state& state, lock_map& map, unsigned subclass,
@@ -47,7 +45,7 @@ class_index register_class(thread_lock_state& state, lock_map& map, unsigned sub
   const void* key = map.class_identity();
   class_index found = shared.classes->find(key, subclass);
   if (found == no_class) {
-    found = shared.classes->create(key, subclass, class_name_for(map));
+    found = shared.classes->create(key, subclass, class_name_for(map, shared.name_scratch));
     if (found == no_class) {
       issue_capacity_report(state, "MAX_LOCKDEP_KEYS", "max_classes", shared.classes->capacity(),
                             ip);

@@ -15,7 +15,7 @@ std::string usage_string(std::uint32_t usage) {
 }
 
 std::string lock_class::printable_name() const {
-  std::string printed = name;
+  std::string printed(name);
   if (name_version > 1) printed += "#" + std::to_string(name_version);
   if (subclass != 0) printed += "/" + std::to_string(subclass);
   return printed;
@@ -39,7 +39,7 @@ unsigned class_registry::new_version(name_versions& versions) {
   return ++versions.max_version;
 }
 
-class_index class_registry::create(const void* key, unsigned subclass, std::string name) {
+class_index class_registry::create(const void* key, unsigned subclass, std::string_view name) {
   class_index index;
   if (!free_.empty()) {
     index = free_.back();
@@ -52,12 +52,14 @@ class_index class_registry::create(const void* key, unsigned subclass, std::stri
     return no_class;
   }
   lock_class& created = classes_[index];
-  name_versions& versions = versions_[name];
+  auto named = versions_.find(name);
+  if (named == versions_.end()) named = versions_.emplace(std::string(name), name_versions{}).first;
+  name_versions& versions = named->second;
   key_use& use = keys_[key];
   if (use.live_subclasses++ == 0) use.version = new_version(versions);
   created.name_version = use.version;
   versions.live++;
-  created.name = std::move(name);
+  created.name = named->first;
   created.subclass = static_cast<std::uint8_t>(subclass);
   created.usage.store(0, std::memory_order_relaxed);
   created.after.release();
@@ -78,6 +80,7 @@ void class_registry::destroy(class_index index) {
   if (use != nullptr && --use->live_subclasses == 0) keys_.erase(key);
   auto versions = versions_.find(doomed.name);
   if (versions != versions_.end() && --versions->second.live == 0) versions_.erase(versions);
+  doomed.name = {};  // its text may have gone with its versions
   identities_[index].store(nullptr, std::memory_order_release);
   doomed.after.release();
   doomed.before.release();

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -30,7 +31,7 @@ class class_registry {
 
   class_index find(const void* key, unsigned subclass) const;
   // Creates the class; no_class when the table is full (MAX_LOCKDEP_KEYS).
-  class_index create(const void* key, unsigned subclass, std::string name);
+  class_index create(const void* key, unsigned subclass, std::string_view name);
 
   // A class's identity, as in the kernel: the key's address plus the subclass. Keys and lock
   // maps are at least 8 bytes long, so two keys' identities never collide.
@@ -86,7 +87,15 @@ class class_registry {
   std::vector<class_index> free_;
   class_index next_unused_ = 1;
   pointer_map<class_index> by_identity_;
-  std::unordered_map<std::string, name_versions> versions_;
+  // Per name in use, its versions. Its key is the one copy of the name that the name's
+  // classes point to, so a new class of a known name copies nothing (nodes never move).
+  struct name_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const {
+      return std::hash<std::string_view>{}(name);
+    }
+  };
+  std::unordered_map<std::string, name_versions, name_hash, std::equal_to<>> versions_;
   pointer_map<key_use> keys_;
 };
 

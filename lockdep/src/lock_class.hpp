@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dependency_list.hpp"
@@ -52,7 +53,7 @@ std::string usage_string(std::uint32_t usage);
 struct lock_class {
   std::atomic<std::uint32_t> usage{0};
   std::uint8_t subclass = 0;
-  std::string name;                   // base name, without #N or /N
+  std::string_view name;              // base name, without #N or /N (the registry keeps it)
   unsigned name_version = 0;          // the kernel's name_version: 1 prints no #N suffix
   dependency_list after;              // locks taken while holding this one
   dependency_list before;             // locks held while this one was taken
