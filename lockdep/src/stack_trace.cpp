@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdlib>
 #include <limits>
@@ -118,10 +119,12 @@ std::uint64_t splitmix64_finalize(std::uint64_t x) {
 
 std::uint64_t hash_frames(std::span<const std::uintptr_t> frames) {
   constexpr std::uint64_t golden_gamma = 0x9e3779b97f4a7c15ULL;
-  std::uint64_t hash = splitmix64_finalize(frames.size() + golden_gamma);
-  // Finalizing after every frame makes the hash depend on the frames' order.
-  for (const std::uintptr_t frame : frames) hash = splitmix64_finalize(hash ^ frame);
-  return hash;
+  std::uint64_t hash = frames.size() * golden_gamma;
+  // One rotate, xor and multiply per frame (the multiply mixes, the rotate makes the hash depend
+  // on the frames' order), and a full mix once at the end: a new dependency interns its trace,
+  // and mixing fully after every frame made the hash a long chain of dependent multiplies.
+  for (const std::uintptr_t frame : frames) hash = (std::rotl(hash, 23) ^ frame) * golden_gamma;
+  return splitmix64_finalize(hash);
 }
 
 }  // namespace
