@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <type_traits>
 
 #include "page_commit.hpp"
 
@@ -84,7 +85,14 @@ class reserved_array {
   // Default-constructs the elements up to `count` (at most capacity()).
   void grow_to(std::size_t count) {
     commit_through(count * sizeof(T));
-    for (; constructed_ < count; ++constructed_) new (&elements_[constructed_]) T();
+    if constexpr (std::is_trivially_default_constructible_v<T> &&
+                  std::is_trivially_destructible_v<T>) {
+      // Value-initialized, such an element is zero bytes, which a fresh page already holds
+      // (the array only grows into memory it has never used).
+      constructed_ = std::max(constructed_, count);
+    } else {
+      for (; constructed_ < count; ++constructed_) new (&elements_[constructed_]) T();
+    }
   }
   // Commits the memory of the first `count` elements (at least one commit step) without
   // constructing them: the owner decides when the first step's cost is paid.
