@@ -111,6 +111,39 @@ TEST_CASE("locks constructed on one line get #N suffixes", "[keys][default]") {
   CHECK(b_name == a_name.substr(0, a_name.find('#')) + "#2");
 }
 
+TEST_CASE("a class keeps its name while others of that name come and go", "[keys][default]") {
+  lockdep::options keep_going = lockdep::current_options();
+  keep_going.keep_going = true;  // two reports
+  report_capture capture(keep_going);
+  // One construction site in this file, so one name for every lock it makes (inside
+  // std::make_unique the site would be the library's).
+  auto make = [] { return std::unique_ptr<lockdep::mutex>(new lockdep::mutex); };
+  lockdep::mutex other{"other"};
+  auto first = make();
+  auto second = make();
+  lock_unlock_2(*first, other);
+  lock_unlock_2(*second, other);
+  first.reset();  // the name stays in use by the second
+  lock_unlock_2(other, *second);
+  REQUIRE(capture.count() == 1);
+  std::string site = capture.only().acquiring.class_name;
+  INFO("acquiring: " << site);
+  REQUIRE(site.find("keys_test.cpp:") == 0);
+  REQUIRE(site.size() > 2);
+  CHECK(site.substr(site.size() - 2) == "#2");
+  site.resize(site.size() - 2);
+
+  second.reset();  // the name's last class: the name is forgotten with it
+  auto third = make();
+  lock_unlock_2(*third, other);
+  lockdep::mutex last{"last"};
+  lock_unlock_2(other, last);
+  lock_unlock_2(last, *third);
+  REQUIRE(capture.count() == 2);
+  // Numbered afresh: the first class of a name prints no #N.
+  CHECK(capture.reports()[1].acquiring.class_name == site);
+}
+
 TEST_CASE("split keys with one name are told apart by #N", "[keys]") {
   report_capture capture;
   static lockdep::lock_class_key first_fs{"&type->s_umount_key"};
