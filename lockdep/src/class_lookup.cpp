@@ -2,8 +2,6 @@
 // graph lock), and forgetting classes when their key or their lock goes away.
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
-#include <cstring>
 #include <string>
 #include <string_view>
 
