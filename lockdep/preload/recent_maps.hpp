@@ -27,7 +27,7 @@ struct recent_map {
 };
 
 inline constexpr std::size_t recent_map_slots = 64;
-inline thread_local recent_map recent_maps[recent_map_slots] [[gnu::tls_model("initial-exec")]];
+inline thread_local recent_map recent_maps [[gnu::tls_model("initial-exec")]][recent_map_slots];
 
 // The memo slot of `object`: pthread objects are at least 8-byte aligned, so neighbours in an
 // array take neighbouring slots.
