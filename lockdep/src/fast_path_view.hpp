@@ -1,8 +1,9 @@
 // What the lock-free fast path reads of the validator's shared state, on one cache line: whether
-// validation is on (and in which reset generation), and where the class identities and the
-// chain cache are. Written only when validation turns off or a testing reset rebuilds
-// the tables, so the line stays shared-clean in every core's cache, and each table is one load
-// away instead of a walk through validator_core's owning pointers.
+// validation is on (and in which reset generation), where the class identities and the chain
+// cache are, and whether the hang watchdog is armed. Written only when validation turns off, a
+// testing reset rebuilds the tables or the options change, so the line stays shared-clean in
+// every core's cache, and each table is one load away instead of a walk through
+// validator_core's owning pointers.
 #pragma once
 
 #include <atomic>
@@ -23,6 +24,9 @@ struct alignas(64) fast_path_view {
   std::atomic<std::uint32_t> class_limit{0};
   // The chain cache's current table (chain_cache::contains_near reads it without locks).
   std::atomic<std::uintptr_t> chain_table{0};
+  // Whether a hang timeout is set (hang_watchdog.hpp). Every blocking lock call reads it before
+  // the rest of this line, so it lives here rather than on a line of its own.
+  std::atomic<bool> hang_watchdog_armed{false};
 };
 
 // Hidden: internal to the library, so code in it reaches the view directly rather than through

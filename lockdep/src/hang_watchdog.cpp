@@ -186,7 +186,7 @@ waiting_scope::~waiting_scope() {
 
 void set_hang_timeout(double timeout_seconds) {
   hang_timeout.store(timeout_seconds > 0 ? timeout_seconds : 0, std::memory_order_relaxed);
-  hang_watchdog_armed.store(timeout_seconds > 0, std::memory_order_relaxed);
+  fast_view.hang_watchdog_armed.store(timeout_seconds > 0, std::memory_order_relaxed);
 }
 
 void start_hang_watchdog_if_set() {

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <vector>
 
+#include "fast_path_view.hpp"
 #include "held_lock_stack.hpp"
 
 namespace lockdep::detail {
@@ -37,12 +38,10 @@ struct waiting_record {
   std::vector<std::uintptr_t> stack;  // where it waits, innermost first
 };
 
-// Whether a hang timeout is set; read by every blocking lock call, so inline and on a line of
-// its own that only changes when the options do.
-alignas(64) inline std::atomic<bool> hang_watchdog_armed{false};
-
+// Whether a hang timeout is set; read by every blocking lock call, so inline, and kept in the
+// fast path's view (it changes only with the options).
 inline bool hang_watchdog_on() {
-  return hang_watchdog_armed.load(std::memory_order_relaxed);
+  return fast_view.hang_watchdog_armed.load(std::memory_order_relaxed);
 }
 
 // Registers the calling thread's record if the watchdog is on; called once per thread when its
