@@ -43,12 +43,18 @@ template <class RealLock>
   detail::lock_watching_for_hangs(real, ip);
 }
 
+// The fast path of a blocking lock() in the default subclass. Declined while the hang watchdog
+// is on: every wait must then be published, which lock_default_full does.
+[[gnu::always_inline]] inline bool try_fast_lock(lock_map& map, const void* ip) {
+  return !detail::hang_watchdog_on() &&
+         detail::try_fast_acquire(map, blocking(map.default_subclass()), ip);
+}
+
 // For a type that notes its owner itself (shared_mutex's write side).
 template <class RealLock>
 [[gnu::always_inline]] inline void lock_exclusive(lock_map& map, RealLock& real,
                                                   exclusive_owner& owner, const void* ip) {
-  if (!detail::hang_watchdog_on() &&
-      detail::try_fast_acquire(map, blocking(map.default_subclass()), ip)) [[likely]]
+  if (try_fast_lock(map, ip)) [[likely]]
     real.lock();
   else
     lock_default_full(map, real, ip);
@@ -60,8 +66,7 @@ template <class RealLock>
 // glibc never fails to lock or unlock a mutex of the default type, which these are.
 template <class NativeMutex>
 [[gnu::always_inline]] inline void lock_native(lock_map& map, NativeMutex& real, const void* ip) {
-  if (!detail::hang_watchdog_on() &&
-      detail::try_fast_acquire(map, blocking(map.default_subclass()), ip)) [[likely]] {
+  if (try_fast_lock(map, ip)) [[likely]] {
     pthread_mutex_lock(real.native_handle());
     return;
   }
