@@ -447,3 +447,46 @@ TEST_CASE("readable_function_name leaves C names and non-functions alone", "[sta
   CHECK(readable_function_name("_ZTVN2ns1SE") == "vtable for ns::S");
   CHECK(readable_function_name(nullptr).empty());
 }
+
+namespace stack_trace_test {
+
+// Takes `outer` then `inner` under `depth` more frames of recursion.
+[[gnu::noinline]] void lock_pair_deep(lockdep::mutex& outer, lockdep::mutex& inner, int depth) {
+  if (depth > 0) {
+    lock_pair_deep(outer, inner, depth - 1);
+  } else {
+    outer.lock();
+    inner.lock();
+    inner.unlock();
+    outer.unlock();
+  }
+  asm volatile("" ::: "memory");  // not a tail call: every level keeps its frame
+}
+
+}  // namespace stack_trace_test
+
+TEST_CASE("a dependency's trace starts at the lock function, however deep the stack",
+          "[stack_trace]") {
+  // Deeper than the frames kept, so the capture must stop early yet still find the caller.
+  lockdep::testing::report_capture capture;
+  lockdep::mutex outer{"deep_outer"};
+  lockdep::mutex inner{"deep_inner"};
+  stack_trace_test::lock_pair_deep(outer, inner, 80);
+  inner.lock();
+  outer.lock();
+  outer.unlock();
+  inner.unlock();
+  REQUIRE(capture.count() == 1);
+  const lockdep::report found = capture.only();
+  REQUIRE(found.chain.size() == 2);
+  const lockdep::stack_trace& recorded = found.chain[0].trace;  // deep_outer --> deep_inner
+  REQUIRE(found.chain[0].class_name == "deep_inner");
+  CHECK(recorded.size() == lockdep::options{}.stack_depth);
+  REQUIRE(recorded.size() >= 2);
+  CHECK(recorded[0].function == "lockdep::mutex::lock");
+  CHECK(recorded[1].function == "stack_trace_test::lock_pair_deep");
+  for (const stack_frame& frame : recorded) {
+    INFO(frame.function);
+    CHECK(frame.function.find("lockdep::detail") == std::string::npos);
+  }
+}
