@@ -1,10 +1,13 @@
 #include "report_builder.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "report_output.hpp"
@@ -33,6 +36,38 @@ struct undelivered_report {
   bool abort_on_assert = false;
 };
 thread_local std::vector<undelivered_report> undelivered;
+
+// Reports issued and not yet delivered, by every thread, and this thread's share of them.
+std::atomic<int> reports_in_delivery{0};
+thread_local int own_reports_in_delivery = 0;
+
+// At exit, the reports other threads are still delivering are let finish: delivery symbolizes
+// and prints line by line outside every lock, so a program that returns from main as soon as a
+// listener has seen a report (or while the hang watchdog prints one) would otherwise leave it
+// cut short. Bounded, so that a listener that never returns cannot hold the exit forever.
+void finish_deliveries_at_exit() {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (reports_in_delivery.load(std::memory_order_acquire) > own_reports_in_delivery &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void count_undelivered_report() {
+  // Registered with the first report, after the validator's own statics: it runs before them.
+  static const bool waits_at_exit = std::atexit(finish_deliveries_at_exit) == 0;
+  (void)waits_at_exit;
+  reports_in_delivery.fetch_add(1, std::memory_order_relaxed);
+  ++own_reports_in_delivery;
+}
+
+// Counts one report as delivered when it goes out of scope, however its delivery ended.
+struct delivered_when_done {
+  ~delivered_when_done() {
+    --own_reports_in_delivery;
+    reports_in_delivery.fetch_sub(1, std::memory_order_release);
+  }
+};
 
 stack_trace raw_frames(std::span<const std::uintptr_t> addresses) {
   stack_trace frames;
@@ -184,7 +219,14 @@ graph_section::~graph_section() {
   if (undelivered.empty()) return;  // the common case: nothing was reported
   std::vector<undelivered_report> ready;
   ready.swap(undelivered);
-  for (undelivered_report& pending : ready) deliver(pending);
+  for (undelivered_report& pending : ready) {
+    delivered_when_done counted;
+    deliver(pending);
+  }
+}
+
+void forget_other_threads_deliveries() {
+  reports_in_delivery.store(own_reports_in_delivery, std::memory_order_relaxed);
 }
 
 lock_description describe(const lock_map& map, class_index lock_class, lock_access access,
@@ -243,6 +285,7 @@ bool issue(report&& finished) {
   bool check_function_rules =
       shared.suppression_rules->has_function_rules() && suppressions::applies_to(finished);
   if (turns_off && !check_function_rules) turn_validation_off();
+  count_undelivered_report();
   undelivered.push_back({std::move(finished), check_function_rules, turns_off,
                          shared.suppression_rules, shared.config.json_log_path,
                          shared.config.abort_on_assert});

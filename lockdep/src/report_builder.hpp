@@ -27,6 +27,10 @@ class graph_section {
   graph_section& operator=(const graph_section&) = delete;
 };
 
+// In a fork child: the reports other threads were delivering are gone with those threads, so
+// exit must not wait for them.
+void forget_other_threads_deliveries();
+
 // A report with the common parts filled in: kind, thread, cpu, timestamp, the thread's held
 // locks and the current stack (starting at the frame that called the lock function `ip`).
 report start_report(report_kind kind, const thread_lock_state& state, const void* ip);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "hang_watchdog.hpp"
+#include "report_builder.hpp"
 #include "state_exports.hpp"
 
 namespace lockdep::detail {
@@ -102,10 +103,19 @@ void unlock_after_fork() {
   shared.graph_lock.unlock();
 }
 
+namespace {
+
+void unlock_in_fork_child() {
+  forget_other_threads_deliveries();
+  unlock_after_fork();
+}
+
+}  // namespace
+
 void register_fork_handlers_once() {
   static std::once_flag registered;
   std::call_once(registered,
-                 [] { pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork); });
+                 [] { pthread_atfork(lock_for_fork, unlock_after_fork, unlock_in_fork_child); });
 }
 
 validator_core& create_core() {

@@ -100,7 +100,7 @@ validator_core& create_core();
 // fork(): takes every lock of the validator (graph, listeners, output, symbol cache), so that no
 // thread is validating, delivering, printing or symbolizing when the child is made, and the
 // child inherits them all free; unlock_after_fork() runs in the parent and in the child (the
-// forking thread owns them). Registered with pthread_atfork once, when the validator is created
+// forking thread owns them), where the other threads' undelivered reports are also forgotten. Registered with pthread_atfork once, when the validator is created
 // or earlier by register_fork_handlers_once(): code with locks of its own that it holds while
 // calling the validator (the preload's tables) registers its handlers after this, so that its
 // prepare handler runs first.
