@@ -121,19 +121,19 @@ void deliver(undelivered_report& pending) {
     }
     if (pending.turn_off_if_kept) turn_validation_off();
   }
-  bool echo;
+  // Written out before any listener sees it: a listener may end the process (a fail-fast test
+  // harness calling exit or abort), and the report's text must not go with it. The listeners
+  // lock is held throughout, so the listeners that chose the echo are the ones called.
   {
-    std::lock_guard guard(shared.listeners_lock);
-    echo = shared.listeners.empty();
-    for (report_listener* listener : shared.listeners) {
-      listener->on_report(finished);
-      echo = echo || listener->echo_to_log();
+    std::lock_guard listening(shared.listeners_lock);
+    bool echo = shared.listeners.empty() ||
+                std::ranges::any_of(shared.listeners, &report_listener::echo_to_log);
+    if (echo || !pending.json_log_path.empty()) {
+      std::lock_guard guard(shared.output_lock);
+      if (echo) print_report(finished);
+      if (!pending.json_log_path.empty()) write_json_report(finished, pending.json_log_path);
     }
-  }
-  if (echo || !pending.json_log_path.empty()) {
-    std::lock_guard guard(shared.output_lock);
-    if (echo) print_report(finished);
-    if (!pending.json_log_path.empty()) write_json_report(finished, pending.json_log_path);
+    for (report_listener* listener : shared.listeners) listener->on_report(finished);
   }
   if (finished.kind == report_kind::assertion_failed && pending.abort_on_assert) {
     std::abort();

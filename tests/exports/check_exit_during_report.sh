@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# A report still being delivered when main returns is printed in full before the process ends.
+# A report is printed in full when the process ends during its delivery: main returning while
+# another thread delivers it, or a subscription calling exit() when it sees the report.
 set -euo pipefail
 program=$1
+strip() { sed -E 's/^\[ *[0-9]+\.[0-9]{6}\] //'; }
+check_printed_in_full() {
+  local lines
+  lines=$(echo "$1" | strip)
+  echo "$lines" | grep -qx 'WARNING: possible circular locking dependency detected'
+  echo "$lines" | grep -qx ' \*\*\* DEADLOCK \*\*\*'
+  echo "$lines" | grep -qx 'stack backtrace:'
+}
 output=$(LOCKDEP_OPTIONS=source_locations=0 "$program" 2>&1)
 echo "$output"
-strip() { sed -E 's/^\[ *[0-9]+\.[0-9]{6}\] //'; }
-lines=$(echo "$output" | strip)
-echo "$lines" | grep -qx 'WARNING: possible circular locking dependency detected'
-echo "$lines" | grep -qx ' \*\*\* DEADLOCK \*\*\*'
-echo "$lines" | grep -qx 'stack backtrace:'
-echo "check_exit_during_report: printed in full"
+check_printed_in_full "$output"
+status=0
+output=$(LOCKDEP_OPTIONS=source_locations=0 "$program" fail-fast 2>&1) || status=$?
+echo "$output"
+[ "$status" -eq 3 ]
+check_printed_in_full "$output"
+echo "check_exit_during_report: printed in full both ways"

@@ -5,9 +5,10 @@
 //   lockdep::report_subscription watch([](const lockdep::report& issued) { ... });
 //
 // The callback runs on the reporting thread after the validator has released its own graph
-// lock, once per report, never concurrently with another subscription's or its own callback
-// (they are called under one internal lock, in subscription order). It must not create or
-// destroy a subscription. Lock calls it makes are ignored by the validator. Reports are still
+// lock and after the report has been printed (so a callback may end the process), once per
+// report, never concurrently with another subscription's or its own callback (they are called
+// under one internal lock, in subscription order). It must not create or destroy a
+// subscription. Lock calls it makes are ignored by the validator. Reports are still
 // printed to the log while subscriptions exist (testing::report_capture is what silences
 // them). Suppressed reports (see suppressions) reach no subscription. Not copyable or movable.
 #pragma once
