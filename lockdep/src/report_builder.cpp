@@ -44,10 +44,13 @@ thread_local int own_reports_in_delivery = 0;
 // At exit, the reports other threads are still delivering are let finish: delivery symbolizes
 // and prints line by line outside every lock, so a program that returns from main as soon as a
 // listener has seen a report (or while the hang watchdog prints one) would otherwise leave it
-// cut short. Bounded, so that a listener that never returns cannot hold the exit forever.
+// cut short. Bounded, so that a listener that never returns cannot hold the exit forever. Not
+// when the exiting thread is delivering one itself (a listener calling exit): it may hold the
+// lock the others wait for.
 void finish_deliveries_at_exit() {
+  if (own_reports_in_delivery > 0) return;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (reports_in_delivery.load(std::memory_order_acquire) > own_reports_in_delivery &&
+  while (reports_in_delivery.load(std::memory_order_acquire) > 0 &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A report is printed in full when the process ends during its delivery: main returning while
-# another thread delivers it, or a subscription calling exit() when it sees the report.
+# another thread delivers it, or a subscription calling exit() when it sees the report (also
+# while another report waits behind it, which the exit must not wait for).
 set -euo pipefail
 program=$1
 strip() { sed -E 's/^\[ *[0-9]+\.[0-9]{6}\] //'; }
@@ -19,4 +20,11 @@ output=$(LOCKDEP_OPTIONS=source_locations=0 "$program" fail-fast 2>&1) || status
 echo "$output"
 [ "$status" -eq 3 ]
 check_printed_in_full "$output"
-echo "check_exit_during_report: printed in full both ways"
+start=$SECONDS
+status=0
+output=$(LOCKDEP_OPTIONS=source_locations=0:keep_going=1 "$program" fail-fast-2 2>&1) || status=$?
+echo "$output"
+[ "$status" -eq 3 ]
+[ $((SECONDS - start)) -lt 5 ]  # the exit did not wait for the report queued behind it
+check_printed_in_full "$output"
+echo "check_exit_during_report: printed in full all three ways"

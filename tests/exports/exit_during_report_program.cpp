@@ -1,11 +1,16 @@
-// A program that ends while a report is being delivered. By default main returns while another
-// thread is still delivering: a subscription sees the report, lets main go, and keeps the
-// delivery busy a little longer, as a slow symbolization or a loaded machine would. With the
-// argument "fail-fast" the subscription itself calls exit(3), as a test harness that stops at
-// the first report would. Either way the report must be printed in full.
+// A program that ends while a report is being delivered, in one of three ways (the argument):
+//   (none)       main returns while another thread is still delivering: a subscription sees
+//                the report, lets main go, and keeps the delivery busy a little longer, as a
+//                slow symbolization or a loaded machine would;
+//   fail-fast    the subscription calls exit(3), as a test harness that stops at the first
+//                report would;
+//   fail-fast-2  the same while a second thread's report waits for the subscription (run with
+//                keep_going=1): the exit must not wait for that one.
+// The first report must be printed in full each time.
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <string_view>
 #include <thread>
 
@@ -17,28 +22,36 @@ using namespace std::chrono_literals;
 namespace {
 
 lockdep::mutex first{"exit_first"}, second{"exit_second"};
+lockdep::mutex third{"exit_third"}, fourth{"exit_fourth"};
 std::atomic<bool> seen{false};
+
+// Takes `a` then `b`, then `b` then `a`: an inversion, reported at the second `a`.
+void invert(lockdep::mutex& a, lockdep::mutex& b) {
+  {
+    std::lock_guard outer(a);
+    std::lock_guard inner(b);
+  }
+  std::lock_guard outer(b);
+  std::lock_guard inner(a);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool fail_fast = argc > 1 && std::string_view(argv[1]) == "fail-fast";
+  std::string_view mode = argc > 1 ? argv[1] : "";
   // Never destroyed: destroying it would wait for the callback, which is not what a program
   // that exits from another thread does.
-  new lockdep::report_subscription([fail_fast](const lockdep::report&) {
-    if (fail_fast) std::exit(3);
+  new lockdep::report_subscription([mode](const lockdep::report&) {
+    if (mode == "fail-fast") std::exit(3);
     seen = true;
-    std::this_thread::sleep_for(300ms);
+    std::this_thread::sleep_for(300ms);  // fail-fast-2: the second report comes meanwhile
+    if (mode == "fail-fast-2") std::exit(3);
   });
-  std::thread inverter([] {
-    {
-      std::lock_guard a(first);
-      std::lock_guard b(second);
-    }
-    std::lock_guard b(second);
-    std::lock_guard a(first);
-  });
-  inverter.detach();
+  std::thread(invert, std::ref(first), std::ref(second)).detach();
   while (!seen) std::this_thread::sleep_for(1ms);
+  if (mode == "fail-fast-2") {
+    std::thread(invert, std::ref(third), std::ref(fourth)).join();
+    std::this_thread::sleep_for(10s);  // the subscription exits long before
+  }
   return 0;
 }
