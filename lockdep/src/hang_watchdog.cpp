@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -32,7 +33,9 @@ waiting_registry& registry() {
   return *shared;
 }
 std::atomic<double> hang_timeout{0};  // seconds; 0: off
-std::once_flag watchdog_started;
+// Whether this process's watchdog thread was started. A fork child has none (fork copies only
+// the calling thread), so it starts its own on its first wait.
+std::atomic<bool> watchdog_started{false};
 
 constexpr std::size_t max_wait_frames = 64;
 
@@ -166,6 +169,9 @@ waiting_scope::waiting_scope(const void* ip) {
   if (state.waiting == nullptr && state.held != nullptr) register_waiting_record(state);
   record_ = state.waiting;
   if (record_ == nullptr) return;
+  if (!watchdog_started.load(std::memory_order_relaxed)) [[unlikely]] {
+    start_hang_watchdog_if_set();
+  }
   busy_scope busy(state);  // stack capture and the record's lock are ours, not the program's
   std::uintptr_t frames[max_wait_frames];
   std::size_t count = current_raw_stack(ip, frames, max_wait_frames);
@@ -190,21 +196,18 @@ void set_hang_timeout(double timeout_seconds) {
 }
 
 void start_hang_watchdog_if_set() {
-  if (!hang_watchdog_on()) return;
-  std::call_once(watchdog_started, [] {
-    // The logger (and its entry in spdlog's registry) made here, not first on the watchdog
-    // thread, which is never joined: the registry's destruction at exit then follows its
-    // creation on a thread the program joins (ThreadSanitizer saw no order between the two).
-    report_logger();
-    pthread_t thread;
-    if (pthread_create(&thread, nullptr, watch_for_hangs, nullptr) != 0) {
-      std::fprintf(stderr,
-                   "lockdep: cannot start the hang watchdog thread; hang_timeout ignored\n");
-      set_hang_timeout(0);
-      return;
-    }
-    pthread_detach(thread);
-  });
+  if (!hang_watchdog_on() || watchdog_started.exchange(true)) return;
+  // The logger (and its entry in spdlog's registry) made here, not first on the watchdog
+  // thread, which is never joined: the registry's destruction at exit then follows its
+  // creation on a thread the program joins (ThreadSanitizer saw no order between the two).
+  report_logger();
+  pthread_t thread;
+  if (pthread_create(&thread, nullptr, watch_for_hangs, nullptr) != 0) {
+    std::fprintf(stderr, "lockdep: cannot start the hang watchdog thread; hang_timeout ignored\n");
+    set_hang_timeout(0);
+    return;
+  }
+  pthread_detach(thread);
 }
 
 void lock_waiting_registry_for_fork() {
@@ -213,6 +216,15 @@ void lock_waiting_registry_for_fork() {
 
 void unlock_waiting_registry_after_fork() {
   registry().lock.unlock();
+}
+
+void forget_other_threads_waits_in_child() {
+  // The other threads are gone, and a wait of theirs in progress at the fork would be reported
+  // as a hang of the child's. Their records are dropped, not freed: a record's lock may have
+  // been held by its thread when the fork came.
+  waiting_record* own = this_thread_state().waiting;
+  std::erase_if(registry().records, [own](const waiting_record* record) { return record != own; });
+  watchdog_started.store(false, std::memory_order_relaxed);
 }
 
 }  // namespace lockdep::detail

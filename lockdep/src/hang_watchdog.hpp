@@ -108,5 +108,8 @@ void start_hang_watchdog_if_set();
 // fork(): the registry's lock is held across it (see lock_for_fork).
 void lock_waiting_registry_for_fork();
 void unlock_waiting_registry_after_fork();
+// In a fork child, with the registry locked: forgets the other threads' records, and lets the
+// child's first wait start a watchdog of its own.
+void forget_other_threads_waits_in_child();
 
 }  // namespace lockdep::detail

@@ -3,7 +3,8 @@
 //
 // A signal handler may do almost nothing safely (taking the graph lock or allocating there
 // could deadlock with the thread it interrupted), so the handler writes one byte to a pipe and
-// a thread of ours, started only when dump_signal is set, does the writing.
+// a thread of ours, started only when dump_signal is set (and again in a fork child), does the
+// writing.
 #include <pthread.h>
 #include <unistd.h>
 
@@ -49,18 +50,42 @@ void* dump_on_signal(void*) {
   }
 }
 
+bool start_pipe_reader() {
+  pthread_t thread;
+  if (pthread_create(&thread, nullptr, dump_on_signal, nullptr) != 0) {
+    std::fprintf(stderr, "lockdep: cannot start the dump_signal thread; ignored\n");
+    return false;
+  }
+  pthread_detach(thread);
+  return true;
+}
+
+// In a fork child: a pipe and a thread of its own. The pipe is shared with the parent, whose
+// thread would answer the child's signal with the parent's state, and the child has no thread
+// (fork copies only the caller). The new pipe takes the old one's descriptors with dup2, so a
+// signal arriving meanwhile writes to one pipe or the other, never to a closed descriptor.
+void restart_dump_thread_in_child() {
+  if (signal_pipe[0] < 0) return;
+  int fresh[2];
+  if (pipe(fresh) != 0) return;  // the child's signal then wakes the parent's thread, as before
+  dup2(fresh[0], signal_pipe[0]);
+  dup2(fresh[1], signal_pipe[1]);
+  close(fresh[0]);
+  close(fresh[1]);
+  start_pipe_reader();
+}
+
 void start_signal_thread(int signal) {
   if (pipe(signal_pipe) != 0) {
     std::fprintf(stderr, "lockdep: cannot create a pipe for dump_signal (%s); ignored\n",
                  std::strerror(errno));
     return;
   }
-  pthread_t thread;
-  if (pthread_create(&thread, nullptr, dump_on_signal, nullptr) != 0) {
-    std::fprintf(stderr, "lockdep: cannot start the dump_signal thread; ignored\n");
-    return;
-  }
-  pthread_detach(thread);
+  if (!start_pipe_reader()) return;
+  // Registered now, after the LD_PRELOAD mode's fork handlers: child handlers run in order of
+  // registration, so every lock is free again when the child's thread is created (creating it
+  // may come back into the validator through the interposed pthread_create).
+  pthread_atfork(nullptr, nullptr, restart_dump_thread_in_child);
   struct sigaction action {};
   action.sa_handler = on_dump_signal;
   action.sa_flags = SA_RESTART;  // the program's interrupted system calls carry on

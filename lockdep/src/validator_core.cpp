@@ -107,6 +107,7 @@ namespace {
 
 void unlock_in_fork_child() {
   forget_other_threads_deliveries();
+  forget_other_threads_waits_in_child();
   unlock_after_fork();
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The LOCKDEP_OPTIONS dumps of dump_program: written at exit where the options say (with %p as
-# the process id), and on dump_signal while the program still runs.
+# the process id), and on dump_signal while the program still runs, also in a fork child.
 set -euo pipefail
 program=$1
 dir=$(mktemp -d)
@@ -23,6 +23,13 @@ LOCKDEP_OPTIONS="dump_path=$dir/signal.txt:dump_signal=SIGUSR2" \
   "$program" signal "$dir/signal.txt" >"$dir/out" 2>/dev/null
 grep -qx 'dumped while running' "$dir/out"
 grep -qx 'all lock classes:' "$dir/signal.txt"
+
+# A forked child's signal dumps the child's state, through a thread of its own.
+LOCKDEP_OPTIONS="dump_path=$dir/dump-%p.txt:dump_signal=SIGUSR2:keep_going=1" \
+  "$program" fork-signal "$dir" >"$dir/out" 2>/dev/null
+grep -qx 'dumped while running' "$dir/out"
+child_dumps=$(grep -l ': exports_child_only$' "$dir"/dump-*.txt)
+[ "$(echo "$child_dumps" | wc -l)" -eq 1 ]
 
 # A malformed option is named, and the program still runs and reports.
 LOCKDEP_OPTIONS="dump_signal=SIGKILL:graph_dot_path=$dir/after.dot" "$program" 2>"$dir/stderr"

@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # The hang watchdog in a real process: a 1.5 s wait with hang_timeout=1 is reported once, as
 # the kernel's hung-task report with the waiter's held locks; without the option, nothing; the
-# program exits 0 either way.
+# program exits 0 either way. Then the same in a child forked while a parent thread waits.
 set -euo pipefail
 program=$1
+strip() { sed -E 's/^\[ *[0-9]+\.[0-9]{6}\] //'; }
+check_reported_once() {
+  local lines
+  lines=$(echo "$1" | strip)
+  [ "$(echo "$lines" | grep -c '^INFO: task ')" -eq 1 ]
+  echo "$lines" | grep -qx 'INFO: task waiter:[0-9]* blocked for more than 1 seconds\.'
+  echo "$lines" | grep -qx 'Showing all locks held in the system:'
+  echo "$lines" | grep -qx '2 locks held by waiter/[0-9]*:'
+  echo "$lines" | grep -q '^ #1: [0-9a-f]\{16\} (hang_held){+\.+\.}, at: '
+  echo "$lines" | grep -qx '============================================='
+}
 output=$(LOCKDEP_OPTIONS=hang_timeout=1:source_locations=0 "$program" 2>&1)
 echo "$output"
-strip() { sed -E 's/^\[ *[0-9]+\.[0-9]{6}\] //'; }
-lines=$(echo "$output" | strip)
-[ "$(echo "$lines" | grep -c '^INFO: task waiter:[0-9]* blocked for more than 1 seconds\.$')" -eq 1 ]
-echo "$lines" | grep -qx 'Showing all locks held in the system:'
-echo "$lines" | grep -qx '2 locks held by waiter/[0-9]*:'
-echo "$lines" | grep -q '^ #1: [0-9a-f]\{16\} (hang_held){+\.+\.}, at: '
-echo "$lines" | grep -qx '============================================='
+check_reported_once "$output"
 [ -z "$(env -u LOCKDEP_OPTIONS "$program" 2>&1)" ]
-echo "check_hang: reported once with the held locks; silent without hang_timeout"
+# In a fork child: its own watchdog, and no hang of a parent's thread that the child lacks.
+output=$(LOCKDEP_OPTIONS=hang_timeout=1:source_locations=0 "$program" fork 2>&1)
+echo "$output"
+check_reported_once "$output"
+echo "$output" | strip | grep -q 'parent_waiter' && exit 1
+echo "check_hang: reported once with the held locks, also in a fork child; silent without hang_timeout"

@@ -1,13 +1,19 @@
 // A program for the LOCKDEP_OPTIONS dump tests: makes a lock-order cycle (reported), then exits
 // (the exit dumps), or, with `signal FILE`, sends itself its dump signal and waits, still
-// running, until the dump appears in FILE, as a hung program would be asked for one. The locks
-// are global: a lock destroyed before the exit dump takes its class with it (as the kernel
-// forgets the classes of freed keys), and these must be in it.
+// running, until the dump appears in FILE, as a hung program would be asked for one. With
+// `fork-signal DIR`, a forked child does the same with a lock class of its own, waiting for
+// DIR/dump-<child pid>.txt (run with dump_path=DIR/dump-%p.txt), and the parent exits with the
+// child's status. The locks are global: a lock destroyed before the exit dump takes its class
+// with it (as the kernel forgets the classes of freed keys), and these must be in it.
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -27,22 +33,41 @@ bool has_content(const char* path) {
   return stat(path, &status) == 0 && status.st_size > 0;
 }
 
+// Raises the dump signal and waits up to 10 s for `path` to be written.
+int dump_while_running(const std::string& path) {
+  std::raise(SIGUSR2);
+  for (int waited = 0; waited < 1000; ++waited) {
+    if (has_content(path.c_str())) {
+      std::puts("dumped while running");
+      return 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::puts("no dump within 10 s");
+  return 1;
+}
+
+int dump_in_child(const std::string& dir) {
+  std::fflush(stdout);
+  pid_t child = fork();
+  if (child == 0) {
+    static lockdep::mutex child_only{"exports_child_only"};
+    { std::lock_guard guard(child_only); }
+    int status = dump_while_running(dir + "/dump-" + std::to_string(getpid()) + ".txt");
+    std::fflush(stdout);
+    std::_Exit(status);  // not exit(): the dumps at exit would write the child's file too
+  }
+  int status = 0;
+  if (child < 0 || waitpid(child, &status, 0) != child) return 1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   lock_both(a, b);
   lock_both(b, a);
-  if (argc == 3 && std::string(argv[1]) == "signal") {
-    std::raise(SIGUSR2);
-    for (int waited = 0; waited < 1000; ++waited) {
-      if (has_content(argv[2])) {
-        std::puts("dumped while running");
-        return 0;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    std::puts("no dump within 10 s");
-    return 1;
-  }
+  if (argc == 3 && std::string(argv[1]) == "signal") return dump_while_running(argv[2]);
+  if (argc == 3 && std::string(argv[1]) == "fork-signal") return dump_in_child(argv[2]);
   return 0;
 }

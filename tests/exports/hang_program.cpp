@@ -3,11 +3,19 @@
 // once it has been (a fixed hold could end before a loaded machine's watchdog looks); without
 // it, the holder lets go after 1.5 s. The program then finishes normally, its global locks
 // destroyed after main returns, with the watchdog thread still running.
+//
+// With the argument "fork", the same runs in a child forked while another thread of the parent
+// waits on a lock: the child, which has neither the parent's watchdog thread nor that thread,
+// must report its own hang, and only that one. The parent exits with the child's status.
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "lockdep/lockdep.hpp"
@@ -20,9 +28,7 @@ namespace {
 
 lockdep::mutex outer{"hang_outer"}, held{"hang_held"};
 
-}  // namespace
-
-int main() {
+int run_hang() {
   std::atomic<bool> holding{false};
   std::atomic<bool> reported{false};
   lockdep::report_subscription watch([&](const lockdep::report&) { reported = true; });
@@ -45,4 +51,30 @@ int main() {
   holder.join();
   waiter.join();
   return 0;
+}
+
+lockdep::mutex parent_held{"hang_parent_held"};
+
+// Forks while a thread of the parent waits on parent_held, and runs the scenario in the child.
+int run_hang_in_child() {
+  parent_held.lock();
+  std::thread parent_waiter([] {
+    pthread_setname_np(pthread_self(), "parent_waiter");
+    std::lock_guard guard(parent_held);
+  });
+  std::this_thread::sleep_for(200ms);  // parent_waiter is blocked by now
+  pid_t child = fork();
+  if (child == 0) std::_Exit(run_hang());
+  parent_held.unlock();
+  parent_waiter.join();
+  int status = 0;
+  if (child < 0 || waitpid(child, &status, 0) != child) return 1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "fork") return run_hang_in_child();
+  return run_hang();
 }
