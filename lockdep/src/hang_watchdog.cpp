@@ -169,10 +169,10 @@ waiting_scope::waiting_scope(const void* ip) {
   if (state.waiting == nullptr && state.held != nullptr) register_waiting_record(state);
   record_ = state.waiting;
   if (record_ == nullptr) return;
-  if (!watchdog_started.load(std::memory_order_relaxed)) [[unlikely]] {
-    start_hang_watchdog_if_set();
-  }
   busy_scope busy(state);  // stack capture and the record's lock are ours, not the program's
+  if (!watchdog_started.load(std::memory_order_relaxed)) [[unlikely]] {
+    start_hang_watchdog_if_set();  // a fork child's first wait
+  }
   std::uintptr_t frames[max_wait_frames];
   std::size_t count = current_raw_stack(ip, frames, max_wait_frames);
   std::lock_guard guard(record_->lock);

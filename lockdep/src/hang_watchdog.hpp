@@ -101,8 +101,8 @@ template <class TryLock, class Lock>
 // The timeout from the options in force (0: off); called whenever the tables are (re)built.
 void set_hang_timeout(double timeout_seconds);
 // Starts the watchdog thread if a timeout is set and it is not running yet. Not called while
-// the validator creates itself or holds its graph lock: creating a thread may come back into
-// the validator (the LD_PRELOAD mode interposes pthread_create).
+// the validator creates itself or holds its graph lock: the new thread may use the validator
+// as soon as it runs.
 void start_hang_watchdog_if_set();
 
 // fork(): the registry's lock is held across it (see lock_for_fork).

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "lockdep/output.hpp"
 #include "report_output.hpp"
 #include "thread_identity.hpp"
 #include "validator_core.hpp"
@@ -41,12 +42,12 @@ thread_local std::vector<undelivered_report> undelivered;
 std::atomic<int> reports_in_delivery{0};
 thread_local int own_reports_in_delivery = 0;
 
-// At exit, the reports other threads are still delivering are let finish: delivery symbolizes
-// and prints line by line outside every lock, so a program that returns from main as soon as a
-// listener has seen a report (or while the hang watchdog prints one) would otherwise leave it
-// cut short. Bounded, so that a listener that never returns cannot hold the exit forever. Not
-// when the exiting thread is delivering one itself (a listener calling exit): it may hold the
-// lock the others wait for.
+// At exit, the reports other threads are still delivering are let finish: delivery runs after
+// the graph lock is released (symbolizing, printing line by line, then calling the listeners),
+// so a program that returns from main while another thread delivers (the hang watchdog, say)
+// would otherwise lose the report, or its text's end, or its later listeners. Bounded, so
+// that a listener that never returns cannot hold the exit forever. Not when the exiting thread
+// is delivering one itself (a listener calling exit): it holds the lock the others wait for.
 void finish_deliveries_at_exit() {
   if (own_reports_in_delivery > 0) return;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -57,8 +58,12 @@ void finish_deliveries_at_exit() {
 }
 
 void count_undelivered_report() {
-  // Registered with the first report, after the validator's own statics: it runs before them.
-  static const bool waits_at_exit = std::atexit(finish_deliveries_at_exit) == 0;
+  // Registered with the first report, after the logger (and spdlog's registry) exists: exit
+  // handlers and static destructors run in reverse order, so the wait comes before they go.
+  static const bool waits_at_exit = [] {
+    lockdep::report_logger();
+    return std::atexit(finish_deliveries_at_exit) == 0;
+  }();
   (void)waits_at_exit;
   reports_in_delivery.fetch_add(1, std::memory_order_relaxed);
   ++own_reports_in_delivery;
@@ -136,7 +141,14 @@ void deliver(undelivered_report& pending) {
       if (echo) print_report(finished);
       if (!pending.json_log_path.empty()) write_json_report(finished, pending.json_log_path);
     }
-    for (report_listener* listener : shared.listeners) listener->on_report(finished);
+    // By index: a listener that ends the process may remove itself (calling_listeners).
+    struct calling_scope {
+      calling_scope() { validator_core::calling_listeners = true; }
+      ~calling_scope() { validator_core::calling_listeners = false; }
+    } calling;
+    for (std::size_t i = 0; i < shared.listeners.size(); ++i) {
+      shared.listeners[i]->on_report(finished);
+    }
   }
   if (finished.kind == report_kind::assertion_failed && pending.abort_on_assert) {
     std::abort();
@@ -182,8 +194,9 @@ std::string report_id(const report& finished) {
 std::size_t current_raw_stack(const void* ip, std::uintptr_t* out, std::size_t max_frames) {
   std::uintptr_t frames[max_captured_frames];
   // Unwinding costs about 7 ns a frame, so the walk stops once it has the frames kept plus
-  // room for the validator's own, instead of at the bottom of a deep stack. If the caller is
-  // not among them (an unusually deep path inside the validator), the whole stack is walked.
+  // room for the validator's own, instead of at the bottom of a deep stack. If that cuts the
+  // trace (the caller is not among them, or too deep among them to leave the frames kept),
+  // the whole stack is walked.
   auto start_of_caller = [ip, &frames](std::size_t count) -> std::size_t {
     // The lock function: the frame just inside the one that returns to `ip`.
     auto caller = std::find(frames, frames + count, reinterpret_cast<std::uintptr_t>(ip));
@@ -192,9 +205,11 @@ std::size_t current_raw_stack(const void* ip, std::uintptr_t* out, std::size_t m
   std::size_t wanted = std::min(max_frames + own_frames_room, max_captured_frames);
   std::size_t count = capture_stack(frames, wanted);
   std::size_t start = ip != nullptr ? start_of_caller(count) : 0;
-  if (start == count && count == wanted && wanted < max_captured_frames) {
+  // The short walk missed the caller, or found it so deep that the frames kept were cut.
+  bool cut = count == wanted && (start == count || count - start < max_frames);
+  if (cut && wanted < max_captured_frames) {
     count = capture_stack(frames, max_captured_frames);
-    start = start_of_caller(count);
+    start = ip != nullptr ? start_of_caller(count) : 0;
   }
   if (start == count) start = 0;  // no caller found: keep the stack as it is
   std::size_t kept = std::min(count - start, max_frames);
@@ -288,10 +303,10 @@ bool issue(report&& finished) {
   bool check_function_rules =
       shared.suppression_rules->has_function_rules() && suppressions::applies_to(finished);
   if (turns_off && !check_function_rules) turn_validation_off();
-  count_undelivered_report();
   undelivered.push_back({std::move(finished), check_function_rules, turns_off,
                          shared.suppression_rules, shared.config.json_log_path,
                          shared.config.abort_on_assert});
+  count_undelivered_report();
   return true;
 }
 

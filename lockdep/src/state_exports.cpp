@@ -60,21 +60,6 @@ bool start_pipe_reader() {
   return true;
 }
 
-// In a fork child: a pipe and a thread of its own. The pipe is shared with the parent, whose
-// thread would answer the child's signal with the parent's state, and the child has no thread
-// (fork copies only the caller). The new pipe takes the old one's descriptors with dup2, so a
-// signal arriving meanwhile writes to one pipe or the other, never to a closed descriptor.
-void restart_dump_thread_in_child() {
-  if (signal_pipe[0] < 0) return;
-  int fresh[2];
-  if (pipe(fresh) != 0) return;  // the child's signal then wakes the parent's thread, as before
-  dup2(fresh[0], signal_pipe[0]);
-  dup2(fresh[1], signal_pipe[1]);
-  close(fresh[0]);
-  close(fresh[1]);
-  start_pipe_reader();
-}
-
 void start_signal_thread(int signal) {
   if (pipe(signal_pipe) != 0) {
     std::fprintf(stderr, "lockdep: cannot create a pipe for dump_signal (%s); ignored\n",
@@ -82,10 +67,6 @@ void start_signal_thread(int signal) {
     return;
   }
   if (!start_pipe_reader()) return;
-  // Registered now, after the LD_PRELOAD mode's fork handlers: child handlers run in order of
-  // registration, so every lock is free again when the child's thread is created (creating it
-  // may come back into the validator through the interposed pthread_create).
-  pthread_atfork(nullptr, nullptr, restart_dump_thread_in_child);
   struct sigaction action {};
   action.sa_handler = on_dump_signal;
   action.sa_flags = SA_RESTART;  // the program's interrupted system calls carry on
@@ -94,6 +75,19 @@ void start_signal_thread(int signal) {
 }
 
 }  // namespace
+
+void restart_dump_thread_in_child() {
+  if (signal_pipe[0] < 0) return;  // no dump_signal
+  // The new pipe takes the old one's descriptors, so a signal arriving meanwhile writes to one
+  // pipe or the other, never to a closed descriptor.
+  int fresh[2];
+  if (pipe(fresh) != 0) return;  // the child's signal then wakes the parent's thread, as before
+  dup2(fresh[0], signal_pipe[0]);
+  dup2(fresh[1], signal_pipe[1]);
+  close(fresh[0]);
+  close(fresh[1]);
+  start_pipe_reader();
+}
 
 bool wants_state_exports(const options& configured) {
   return !configured.dump_path.empty() || !configured.graph_dot_path.empty() ||

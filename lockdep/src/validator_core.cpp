@@ -69,15 +69,25 @@ void validator_core::rebuild(const options& configured) {
                               std::memory_order_release);
 }
 
+namespace {
+
+// listeners_lock, unless this thread holds it already (see calling_listeners).
+std::unique_lock<std::mutex> lock_listeners(validator_core& shared) {
+  if (validator_core::calling_listeners) return {};
+  return std::unique_lock(shared.listeners_lock);
+}
+
+}  // namespace
+
 void add_report_listener(report_listener* listener) {
   validator_core& shared = core();
-  std::lock_guard guard(shared.listeners_lock);
+  std::unique_lock guard = lock_listeners(shared);
   shared.listeners.push_back(listener);
 }
 
 void remove_report_listener(report_listener* listener) {
   validator_core& shared = core();
-  std::lock_guard guard(shared.listeners_lock);
+  std::unique_lock guard = lock_listeners(shared);
   std::erase(shared.listeners, listener);
 }
 
@@ -109,6 +119,7 @@ void unlock_in_fork_child() {
   forget_other_threads_deliveries();
   forget_other_threads_waits_in_child();
   unlock_after_fork();
+  restart_dump_thread_in_child();  // with every lock free: the new thread may use them at once
 }
 
 }  // namespace
@@ -126,8 +137,8 @@ validator_core& create_core() {
   // Never destroyed: locks may be used from static destructors and thread exit.
   static validator_core* shared = new validator_core(current_options());
   created_core.store(shared, std::memory_order_release);
-  // After the core is published: the dump thread's creation may come back here (through the
-  // LD_PRELOAD mode's pthread_create), and must find it.
+  // After the core is published: the dump and watchdog threads may use it as soon as they run,
+  // and must find it.
   static std::once_flag exports_installed;
   std::call_once(exports_installed, [] {
     install_state_exports(shared->config);

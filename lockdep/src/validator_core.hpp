@@ -85,6 +85,10 @@ struct validator_core {
   // (leaf) lock.
   std::mutex listeners_lock;
   std::vector<report_listener*> listeners;
+  // Set while this thread calls the listeners (holding listeners_lock). A listener that ends
+  // the process runs the static destructors on this thread, and a static subscription's then
+  // removes itself: it must not lock again.
+  static inline thread_local bool calling_listeners = false;
   // Serializes printing so the lines of two reports never interleave. A leaf lock: nothing is
   // acquired while it is held except the log sinks' own locks.
   std::mutex output_lock;
@@ -100,10 +104,11 @@ validator_core& create_core();
 // fork(): takes every lock of the validator (graph, listeners, output, symbol cache), so that no
 // thread is validating, delivering, printing or symbolizing when the child is made, and the
 // child inherits them all free; unlock_after_fork() runs in the parent and in the child (the
-// forking thread owns them), where the other threads' undelivered reports are also forgotten. Registered with pthread_atfork once, when the validator is created
-// or earlier by register_fork_handlers_once(): code with locks of its own that it holds while
-// calling the validator (the preload's tables) registers its handlers after this, so that its
-// prepare handler runs first.
+// forking thread owns them). The child also forgets the other threads' undelivered reports and
+// waits, and starts its own dump_signal thread. Registered with pthread_atfork once, when the
+// validator is created or earlier by register_fork_handlers_once(): code with locks of its own
+// that it holds while calling the validator (the preload's tables) registers its handlers after
+// this, so that its prepare handler runs first.
 void lock_for_fork();
 void unlock_after_fork();
 void register_fork_handlers_once();

@@ -14,7 +14,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <thread>
 
@@ -55,14 +57,29 @@ int run_hang() {
 
 lockdep::mutex parent_held{"hang_parent_held"};
 
+// Whether thread `tid` of this process is asleep (state S in its /proc stat line).
+bool sleeping(pid_t tid) {
+  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::size_t after_name = line.rfind(')');
+  return after_name != std::string::npos && line.compare(after_name + 1, 3, " S ") == 0;
+}
+
 // Forks while a thread of the parent waits on parent_held, and runs the scenario in the child.
 int run_hang_in_child() {
   parent_held.lock();
-  std::thread parent_waiter([] {
+  std::atomic<pid_t> waiter_tid{0};
+  std::thread parent_waiter([&waiter_tid] {
     pthread_setname_np(pthread_self(), "parent_waiter");
+    waiter_tid = gettid();
     std::lock_guard guard(parent_held);
   });
-  std::this_thread::sleep_for(200ms);  // parent_waiter is blocked by now
+  while (waiter_tid == 0) std::this_thread::sleep_for(1ms);
+  for (int waited = 0; !sleeping(waiter_tid) && waited < 500; ++waited) {
+    std::this_thread::sleep_for(10ms);
+  }
+  std::this_thread::sleep_for(50ms);  // asleep in the lock, not on its way there
   pid_t child = fork();
   if (child == 0) std::_Exit(run_hang());
   parent_held.unlock();
