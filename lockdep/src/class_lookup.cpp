@@ -23,15 +23,23 @@ const char* base_name(const char* path) {
 
 // Per-instance locks without a name are named after where they were constructed, built in
 // `scratch` (this runs once per new class; the registry copies a name only the first time).
-std::string_view class_name_for(const lock_map& map, std::string& scratch) {
+// The scratch keeps the last name built: new classes come in runs from one place (an array of
+// locks, the lock member of many objects). The place is told by its file name's address, which
+// only a library unloaded and replaced at the same address could confuse, and then only the
+// name, not the class.
+std::string_view class_name_for(const lock_map& map,
+                                validator_core::class_name_scratch& scratch) {
   if (map.name() != nullptr) return map.name();
   const lockdep::source_location& where = map.where();
   if (where.file_name() == nullptr || where.file_name()[0] == '\0') return "lock_map";
+  if (where.file_name() == scratch.file && where.line() == scratch.line) return scratch.text;
+  scratch.file = where.file_name();
+  scratch.line = where.line();
   char line[16];
   auto [line_end, error] = std::to_chars(line, line + sizeof line, where.line());
   (void)error;  // 16 characters hold any line number
-  scratch.assign(base_name(where.file_name())).append(1, ':').append(line, line_end);
-  return scratch;
+  scratch.text.assign(base_name(where.file_name())).append(1, ':').append(line, line_end);
+  return scratch.text;
 }
 
 class_index register_class(thread_lock_state& state, lock_map& map, unsigned subclass,

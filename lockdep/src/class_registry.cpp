@@ -52,8 +52,14 @@ class_index class_registry::create(const void* key, unsigned subclass, std::stri
     return no_class;
   }
   lock_class& created = classes_[index];
-  auto named = versions_.find(name);
-  if (named == versions_.end()) named = versions_.emplace(std::string(name), name_versions{}).first;
+  auto named = last_named_;
+  if (named == versions_.end() || named->first != name) {
+    named = versions_.find(name);
+    if (named == versions_.end()) {
+      named = versions_.emplace(std::string(name), name_versions{}).first;
+    }
+    last_named_ = named;
+  }
   name_versions& versions = named->second;
   key_use& use = keys_[key];
   if (use.live_subclasses++ == 0) use.version = new_version(versions);
@@ -79,7 +85,10 @@ void class_registry::destroy(class_index index) {
   key_use* use = keys_.find(key);
   if (use != nullptr && --use->live_subclasses == 0) keys_.erase(key);
   auto versions = versions_.find(doomed.name);
-  if (versions != versions_.end() && --versions->second.live == 0) versions_.erase(versions);
+  if (versions != versions_.end() && --versions->second.live == 0) {
+    if (versions == last_named_) last_named_ = versions_.end();
+    versions_.erase(versions);
+  }
   doomed.name = {};  // its text may have gone with its versions
   identities_[index].store(nullptr, std::memory_order_release);
   doomed.after.release();

@@ -96,6 +96,10 @@ class class_registry {
     }
   };
   std::unordered_map<std::string, name_versions, name_hash, std::equal_to<>> versions_;
+  // The entry of the last name created: classes come in runs of one name (an array of locks,
+  // the lock member of many objects), and comparing the name costs less than hashing it.
+  // Cleared when that entry is erased.
+  decltype(versions_)::iterator last_named_ = versions_.end();
   pointer_map<key_use> keys_;
 };
 

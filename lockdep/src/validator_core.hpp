@@ -59,8 +59,14 @@ struct validator_core {
   // Where a new chain's classes are gathered before the cache copies them (reused, so recording
   // a chain allocates nothing once it has grown).
   std::vector<class_index> chain_scratch;
-  // Where a new class's name is built (reused, as chain_scratch).
-  std::string name_scratch;
+  // Where a new class's name is built (reused, as chain_scratch), and the place it was built
+  // for (class_lookup.cpp).
+  struct class_name_scratch {
+    std::string text;
+    const char* file = nullptr;
+    unsigned line = 0;
+  };
+  class_name_scratch name_scratch;
 
   // Counters for /proc/lockdep_stats.
   std::uint64_t new_chains = 0;  // chains validated by the slow path (chain lookup misses)
