@@ -198,18 +198,19 @@ std::size_t current_raw_stack(const void* ip, std::uintptr_t* out, std::size_t m
   // trace (the caller is not among them, or too deep among them to leave the frames kept),
   // the whole stack is walked.
   auto start_of_caller = [ip, &frames](std::size_t count) -> std::size_t {
+    if (ip == nullptr) return 0;  // no caller to look for: the stack as it is
     // The lock function: the frame just inside the one that returns to `ip`.
     auto caller = std::find(frames, frames + count, reinterpret_cast<std::uintptr_t>(ip));
     return caller != frames + count && caller != frames ? caller - frames - 1 : count;
   };
   std::size_t wanted = std::min(max_frames + own_frames_room, max_captured_frames);
   std::size_t count = capture_stack(frames, wanted);
-  std::size_t start = ip != nullptr ? start_of_caller(count) : 0;
+  std::size_t start = start_of_caller(count);
   // The short walk missed the caller, or found it so deep that the frames kept were cut.
   bool cut = count == wanted && (start == count || count - start < max_frames);
   if (cut && wanted < max_captured_frames) {
     count = capture_stack(frames, max_captured_frames);
-    start = ip != nullptr ? start_of_caller(count) : 0;
+    start = start_of_caller(count);
   }
   if (start == count) start = 0;  // no caller found: keep the stack as it is
   std::size_t kept = std::min(count - start, max_frames);
