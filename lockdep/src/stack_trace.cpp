@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <charconv>
 #include <cstdlib>
 #include <limits>
@@ -23,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 
 namespace lockdep {
 
@@ -104,64 +104,6 @@ std::size_t copy_unskipped(std::span<void* const> captured, std::size_t skipped,
     out[written++] = ip;
   }
   return written;
-}
-
-namespace {
-
-std::uint64_t splitmix64_finalize(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-std::uint64_t hash_frames(std::span<const std::uintptr_t> frames) {
-  constexpr std::uint64_t golden_gamma = 0x9e3779b97f4a7c15ULL;
-  std::uint64_t hash = frames.size() * golden_gamma;
-  // One rotate, xor and multiply per frame (the multiply mixes, the rotate makes the hash depend
-  // on the frames' order), and a full mix once at the end: a new dependency interns its trace,
-  // and mixing fully after every frame made the hash a long chain of dependent multiplies.
-  for (const std::uintptr_t frame : frames) hash = (std::rotl(hash, 23) ^ frame) * golden_gamma;
-  return splitmix64_finalize(hash);
-}
-
-}  // namespace
-
-stack_store::stack_store(std::size_t max_entries) : max_entries_(max_entries) {}
-
-stack_store::trace_id stack_store::intern(std::span<const std::uintptr_t> frames) {
-  if (frames.empty()) return no_trace;
-  const std::uint64_t hash = hash_frames(frames);
-  const auto [first, last] = by_hash_.equal_range(hash);
-  for (auto it = first; it != last; ++it) {
-    if (std::ranges::equal(this->frames(it->second), frames)) return it->second;
-  }
-
-  // first, length and ids are 32-bit, so the store can never grow past that either.
-  const std::size_t budget =
-      std::min<std::size_t>(max_entries_, std::numeric_limits<std::uint32_t>::max());
-  if (frames_.size() > budget || frames.size() > budget - frames_.size()) return no_trace;
-
-  const auto start = static_cast<std::uint32_t>(frames_.size());
-  frames_.insert(frames_.end(), frames.begin(), frames.end());
-  traces_.push_back({start, static_cast<std::uint32_t>(frames.size())});
-  const auto id = static_cast<trace_id>(traces_.size());
-  by_hash_.emplace(hash, id);
-  return id;
-}
-
-std::span<const std::uintptr_t> stack_store::frames(trace_id id) const {
-  if (id == no_trace || id > traces_.size()) return {};
-  const stored_trace& trace = traces_[id - 1];
-  return std::span(frames_).subspan(trace.first, trace.length);
-}
-
-void stack_store::clear() {
-  frames_.clear();
-  traces_.clear();
-  by_hash_.clear();
 }
 
 namespace {

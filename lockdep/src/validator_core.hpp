@@ -20,6 +20,7 @@
 #include "lockdep/options.hpp"
 #include "lockdep/report.hpp"
 #include "lockdep/suppressions.hpp"
+#include "stack_store.hpp"
 #include "stack_trace.hpp"
 
 namespace lockdep::detail {
