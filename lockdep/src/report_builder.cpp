@@ -18,11 +18,6 @@
 namespace lockdep::detail {
 namespace {
 
-constexpr std::size_t max_captured_frames = 128;
-// The validator's own frames between a capture and the lock function (six for a new
-// dependency; more through the preload's interposers).
-constexpr std::size_t own_frames_room = 16;
-
 // A report issued inside this thread's current graph_section, delivered when it ends.
 struct undelivered_report {
   report finished;
@@ -190,33 +185,6 @@ std::string report_id(const report& finished) {
 }
 
 }  // namespace
-
-std::size_t current_raw_stack(const void* ip, std::uintptr_t* out, std::size_t max_frames) {
-  std::uintptr_t frames[max_captured_frames];
-  // Unwinding costs about 7 ns a frame, so the walk stops once it has the frames kept plus
-  // room for the validator's own, instead of at the bottom of a deep stack. If that cuts the
-  // trace (the caller is not among them, or too deep among them to leave the frames kept),
-  // the whole stack is walked.
-  auto start_of_caller = [ip, &frames](std::size_t count) -> std::size_t {
-    if (ip == nullptr) return 0;  // no caller to look for: the stack as it is
-    // The lock function: the frame just inside the one that returns to `ip`.
-    auto caller = std::find(frames, frames + count, reinterpret_cast<std::uintptr_t>(ip));
-    return caller != frames + count && caller != frames ? caller - frames - 1 : count;
-  };
-  std::size_t wanted = std::min(max_frames + own_frames_room, max_captured_frames);
-  std::size_t count = capture_stack(frames, wanted);
-  std::size_t start = start_of_caller(count);
-  // The short walk missed the caller, or found it so deep that the frames kept were cut.
-  bool cut = count == wanted && (start == count || count - start < max_frames);
-  if (cut && wanted < max_captured_frames) {
-    count = capture_stack(frames, max_captured_frames);
-    start = start_of_caller(count);
-  }
-  if (start == count) start = 0;  // no caller found: keep the stack as it is
-  std::size_t kept = std::min(count - start, max_frames);
-  std::copy_n(frames + start, kept, out);
-  return kept;
-}
 
 stack_trace current_stack(const void* ip) {
   std::uintptr_t frames[max_captured_frames];

@@ -43,8 +43,6 @@ lock_description describe(const lock_map& map, class_index lock_class, lock_acce
 // frame before the caller's), so that validator internals never show. Frames hold addresses
 // only until the report is delivered.
 stack_trace current_stack(const void* ip);
-// The raw frames of the current stack, trimmed the same way; for storing edge traces.
-std::size_t current_raw_stack(const void* ip, std::uintptr_t* out, std::size_t max_frames);
 stack_trace stored_stack(std::uint32_t trace);
 
 // Counts the report and turns validation off unless keep_going (in keep_going mode a report

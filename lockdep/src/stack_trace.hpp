@@ -19,6 +19,14 @@ namespace lockdep::detail {
 // many were written. Does not allocate.
 std::size_t capture_stack(std::uintptr_t* out, std::size_t max_frames, std::size_t skip = 0);
 
+// The most frames current_raw_stack() walks.
+inline constexpr std::size_t max_captured_frames = 128;
+// The raw frames of the current stack, innermost first, starting at the lock function called
+// from `ip` (the frame before the caller's), so that validator internals never show; the stack
+// as it is if `ip` is null or not on it. Writes at most `max_frames` (at most
+// max_captured_frames) into `out` and returns how many. Does not allocate.
+std::size_t current_raw_stack(const void* ip, std::uintptr_t* out, std::size_t max_frames);
+
 // Symbolizes one code address. `is_return_address` says the address is a return address, so the
 // call instruction is at address - 1: symbol lookup uses address - 1 (a call at the very end of
 // a function must not be attributed to the next one) while `offset` is reported from `address`,
