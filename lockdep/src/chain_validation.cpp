@@ -169,9 +169,9 @@ void validate_new_chain(thread_lock_state& state, const held_lock& next, std::ui
   graph_section section;
   if (!validation_is_on()) return;
   if (shared.chains->contains(chain_key)) return;  // validated by another thread meanwhile
+  const held_lock* recursive = gather_chain(shared, state, next);
   // Cached before it is checked, as in the kernel: a chain that was reported once is not
   // reported again when keep_going is set.
-  const held_lock* recursive = gather_chain(shared, state, next);
   if (!record_chain(shared, state, next, chain_key)) return;
   if (recursive != nullptr) {
     report_recursive(state, *recursive, next);

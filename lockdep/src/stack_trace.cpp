@@ -108,7 +108,7 @@ std::size_t copy_unskipped(std::span<void* const> captured, std::size_t skipped,
 
 namespace {
 
-// The validator's own frames between a capture and the lock function (six for a new
+// The validator's own frames between a capture and the lock function (four or five for a new
 // dependency; more through the preload's interposers).
 constexpr std::size_t own_frames_room = 16;
 
