@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -25,11 +26,28 @@ namespace {
 
 int signal_pipe[2] = {-1, -1};
 
+// Writes an export whole: into a file beside `path`, renamed over it once complete, so that a
+// reader (a tool watching the dump, or a program waiting for the one its signal asked for) sees
+// the previous file or the new one, never one half written. Each write has a file of its own,
+// so a signal's dump and the exit dump may run at once. "stderr" and "stdout" are written to.
 void write_text(const std::string& path, const std::string& text, const char* what) {
-  std::FILE* file = open_output(path, "w", what);
-  if (file == nullptr) return;
-  std::fwrite(text.data(), 1, text.size(), file);
-  close_output(file);
+  if (path == "stderr" || path == "stdout") {
+    std::FILE* stream = open_output(path, "w", what);
+    std::fwrite(text.data(), 1, text.size(), stream);
+    close_output(stream);
+    return;
+  }
+  static std::atomic<unsigned> writes{0};
+  const std::string final_path = with_process_id(path);
+  const std::string partial = final_path + ".partial-" + std::to_string(getpid()) + "-" +
+                              std::to_string(writes.fetch_add(1, std::memory_order_relaxed));
+  std::FILE* file = std::fopen(partial.c_str(), "w");
+  bool written = file != nullptr && std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  if (file != nullptr) written = std::fclose(file) == 0 && written;
+  if (written && std::rename(partial.c_str(), final_path.c_str()) == 0) return;
+  std::fprintf(stderr, "lockdep: cannot write %s %s (%s)\n", what, final_path.c_str(),
+               std::strerror(errno));
+  std::remove(partial.c_str());
 }
 
 void on_dump_signal(int) {

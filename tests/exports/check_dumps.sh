@@ -38,6 +38,14 @@ LOCKDEP_OPTIONS="dump_path=$dir/signal.txt:dump_signal=SIGUSR2" \
 grep -qx 'dumped while running' "$dir/out"
 grep -qx 'all lock classes:' "$dir/signal.txt"
 
+# A dump replaces the file whole: a program reading it while signals ask for dump after dump
+# never finds part of one.
+LOCKDEP_OPTIONS="dump_path=$dir/watched.txt:dump_signal=SIGUSR2" \
+  "$program" signal-watch "$dir/watched.txt" >"$dir/out" 2>"$dir/stderr" ||
+  { cat "$dir/out" "$dir/stderr"; exit 1; }
+grep -q '^read [1-9][0-9]* whole dumps and 0 partial ones$' "$dir/out"
+[ -z "$(find "$dir" -name 'watched.txt.partial-*')" ]
+
 # A malformed option is named, and the program still runs and reports.
 LOCKDEP_OPTIONS="dump_signal=SIGKILL:graph_dot_path=$dir/after.dot" "$program" 2>"$dir/stderr"
 grep -q "LOCKDEP_OPTIONS at offset 0: 'dump_signal' expects a signal" "$dir/stderr"
