@@ -16,8 +16,9 @@ std::string usage_string(std::uint32_t usage) {
 
 std::string lock_class::printable_name() const {
   std::string printed(name);
-  if (name_version > 1) printed += "#" + std::to_string(name_version);
-  if (subclass != 0) printed += "/" + std::to_string(subclass);
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, wrongly) on "#" + std::string.
+  if (name_version > 1) printed.append(1, '#').append(std::to_string(name_version));
+  if (subclass != 0) printed.append(1, '/').append(std::to_string(subclass));
   return printed;
 }
 
