@@ -68,7 +68,8 @@ pcpu_globals* setup_first_chunk() {
   globals->first_begin = dynamic_start;
   globals->first_end = dynamic_start + PERCPU_DYNAMIC_RESERVE;
   pcpu_chunk_relocate(*globals, *globals->first_chunk, -1);
-  globals->nr_empty_pop_pages = globals->first_chunk->map.nr_empty_pop_pages();
+  globals->nr_empty_pop_pages.store(globals->first_chunk->map.nr_empty_pop_pages(),
+                                    std::memory_order_relaxed);
   globals->nr_populated =
       globals->first_chunk->map.nr_populated() + globals->reserved_chunk->map.nr_populated();
   INIT_WORK(&globals->balance_work, pcpu_balance_workfn);
@@ -291,7 +292,9 @@ extern "C" [[gnu::noinline]] void* pcpu_alloc(std::size_t size, std::size_t alig
     }
     return nullptr;
   }
-  if (globals.nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_LOW) pcpu_schedule_balance_work();
+  if (globals.nr_empty_pop_pages.load(std::memory_order_relaxed) < PCPU_EMPTY_POP_PAGES_LOW) {
+    pcpu_schedule_balance_work();
+  }
   char* area = chunk->base_addr + offset;
   for (int cpu = 0; cpu < globals.nr_units; ++cpu) {
     std::memset(area + static_cast<std::size_t>(cpu) * globals.unit_size, 0, size);
@@ -347,7 +350,7 @@ pcpu_stats get_pcpu_stats() {
   std::lock_guard guard(area_lock);
   pcpu_stats stats;
   stats.nr_chunks = static_cast<int>(globals.dynamic_chunks.size());
-  stats.nr_empty_pop_pages = globals.nr_empty_pop_pages;
+  stats.nr_empty_pop_pages = globals.nr_empty_pop_pages.load(std::memory_order_relaxed);
   stats.nr_populated = globals.nr_populated;
   stats.atomic_alloc_failed = globals.atomic_alloc_failed;
   stats.allocations = globals.allocations;

@@ -96,8 +96,8 @@ extern "C" [[gnu::noinline]] void pcpu_balance_workfn(work_struct*) {
         nr_to_pop = PCPU_EMPTY_POP_PAGES_HIGH;
         globals.atomic_alloc_failed = false;
       } else {
-        nr_to_pop = std::clamp(PCPU_EMPTY_POP_PAGES_HIGH - globals.nr_empty_pop_pages, 0,
-                               PCPU_EMPTY_POP_PAGES_HIGH);
+        int empty = globals.nr_empty_pop_pages.load(std::memory_order_relaxed);
+        nr_to_pop = std::clamp(PCPU_EMPTY_POP_PAGES_HIGH - empty, 0, PCPU_EMPTY_POP_PAGES_HIGH);
       }
     }
     if (populate_pages(globals, nr_to_pop) == 0) break;

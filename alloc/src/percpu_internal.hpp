@@ -3,6 +3,7 @@
 // percpu_balance.cpp (the balance work) share it.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <list>
 #include <map>
@@ -41,7 +42,10 @@ struct pcpu_globals {
   const char* reserved_begin = nullptr;
   const char* reserved_end = nullptr;
   std::map<const char*, pcpu_chunk*> dynamic_chunks;  // by base_addr, for free_percpu
-  int nr_empty_pop_pages = 0;  // pcpu_nr_empty_pop_pages (the reserved chunk excluded)
+  // pcpu_nr_empty_pop_pages (the reserved chunk excluded). Written under pcpu_lock; atomic
+  // because pcpu_alloc, as the kernel's, reads it after dropping the lock to decide whether
+  // to schedule the balance work.
+  std::atomic<int> nr_empty_pop_pages{0};
   int nr_populated = 0;
   bool atomic_alloc_failed = false;
   std::size_t allocations = 0;
@@ -67,7 +71,9 @@ void pcpu_update_chunk(pcpu_globals& globals, pcpu_chunk& chunk, Change&& change
   int populated_before = chunk.map.nr_populated();
   change(chunk.map);
   if (&chunk != globals.reserved_chunk) {
-    globals.nr_empty_pop_pages += chunk.map.nr_empty_pop_pages() - empty_before;
+    globals.nr_empty_pop_pages.store(globals.nr_empty_pop_pages.load(std::memory_order_relaxed) +
+                                         chunk.map.nr_empty_pop_pages() - empty_before,
+                                     std::memory_order_relaxed);
   }
   globals.nr_populated += chunk.map.nr_populated() - populated_before;
 }
