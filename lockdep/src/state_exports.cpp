@@ -6,6 +6,7 @@
 // a thread of ours, started only when dump_signal is set (and again in a fork child), does the
 // writing.
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,28 +27,35 @@ namespace {
 
 int signal_pipe[2] = {-1, -1};
 
-// Writes an export whole: into a file beside `path`, renamed over it once complete, so that a
-// reader (a tool watching the dump, or a program waiting for the one its signal asked for) sees
-// the previous file or the new one, never one half written. Each write has a file of its own,
-// so a signal's dump and the exit dump may run at once. "stderr" and "stdout" are written to.
-void write_text(const std::string& path, const std::string& text, const char* what) {
-  if (path == "stderr" || path == "stdout") {
-    std::FILE* stream = open_output(path, "w", what);
-    std::fwrite(text.data(), 1, text.size(), stream);
-    close_output(stream);
-    return;
-  }
+// Replaces the regular file at `final_path` (or creates it) with `text` whole: written into a
+// file beside it, then renamed over it, so that a reader (a tool watching the dump, or a
+// program waiting for the one its signal asked for) sees the previous file or the new one,
+// never one half written. Each write has a file of its own, so a signal's dump and the exit
+// dump may run at once. False, having changed nothing, when the path is something else (a
+// device, a pipe, a symbolic link) or no file can be made beside it.
+bool replace_whole(const std::string& final_path, const std::string& text) {
+  struct stat existing {};
+  if (lstat(final_path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) return false;
   static std::atomic<unsigned> writes{0};
-  const std::string final_path = with_process_id(path);
   const std::string partial = final_path + ".partial-" + std::to_string(getpid()) + "-" +
                               std::to_string(writes.fetch_add(1, std::memory_order_relaxed));
   std::FILE* file = std::fopen(partial.c_str(), "w");
-  bool written = file != nullptr && std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  if (file != nullptr) written = std::fclose(file) == 0 && written;
-  if (written && std::rename(partial.c_str(), final_path.c_str()) == 0) return;
-  std::fprintf(stderr, "lockdep: cannot write %s %s (%s)\n", what, final_path.c_str(),
-               std::strerror(errno));
+  if (file == nullptr) return false;
+  bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  written = std::fclose(file) == 0 && written;
+  if (written && std::rename(partial.c_str(), final_path.c_str()) == 0) return true;
   std::remove(partial.c_str());
+  return false;
+}
+
+void write_text(const std::string& path, const std::string& text, const char* what) {
+  if (path != "stderr" && path != "stdout" && replace_whole(with_process_id(path), text)) return;
+  // stderr, stdout, a device or a pipe, or a place where the whole-file write failed: straight
+  // to the path, as it is.
+  std::FILE* file = open_output(path, "w", what);
+  if (file == nullptr) return;
+  std::fwrite(text.data(), 1, text.size(), file);
+  close_output(file);
 }
 
 void on_dump_signal(int) {

@@ -46,6 +46,15 @@ LOCKDEP_OPTIONS="dump_path=$dir/watched.txt:dump_signal=SIGUSR2" \
 grep -q '^read [1-9][0-9]* whole dumps and 0 partial ones$' "$dir/out"
 [ -z "$(find "$dir" -name 'watched.txt.partial-*')" ]
 
+# A path that is not a regular file (here a pipe) is written to as it is.
+mkfifo "$dir/pipe"
+timeout 20 cat "$dir/pipe" >"$dir/from_pipe" &
+reader=$!
+LOCKDEP_OPTIONS="dump_path=$dir/pipe" "$program" 2>/dev/null
+wait "$reader"
+grep -qx 'all lock classes:' "$dir/from_pipe"
+[ -p "$dir/pipe" ]
+
 # A malformed option is named, and the program still runs and reports.
 LOCKDEP_OPTIONS="dump_signal=SIGKILL:graph_dot_path=$dir/after.dot" "$program" 2>"$dir/stderr"
 grep -q "LOCKDEP_OPTIONS at offset 0: 'dump_signal' expects a signal" "$dir/stderr"
