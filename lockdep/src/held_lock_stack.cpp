@@ -1,5 +1,7 @@
 #include "held_lock_stack.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <mutex>
 #include <vector>
@@ -44,25 +46,63 @@ void stop_counting_thread(thread_lock_state& state) {
   state.counted = false;
 }
 
-// Runs the exit check and frees the thread's storage when the thread ends. Only constructed
-// (and so only costs anything) for threads that used a lock.
-struct thread_exit_check {
-  ~thread_exit_check() {
-    thread_lock_state& state = current_thread_lock_state;
-    check_no_locks_held();
-    state.exiting = true;
-    ++state.suppressed;
-    state.generation = 0;  // closes the fast path for good
-    delete[] state.held;
-    state.held = nullptr;
-    delete state.held_before_reset;
-    state.held_before_reset = nullptr;
-    unregister_waiting_record(state);
-    stop_counting_thread(state);
-    state.depth = 0;
-    state.max_depth = 0;
-  }
+// The exit check, then the thread's storage freed, when the thread ends.
+void end_thread(thread_lock_state& state) {
+  check_no_locks_held();
+  state.exiting = true;
+  ++state.suppressed;
+  state.generation = 0;  // closes the fast path for good
+  delete[] state.held;
+  state.held = nullptr;
+  delete state.held_before_reset;
+  state.held_before_reset = nullptr;
+  unregister_waiting_record(state);
+  stop_counting_thread(state);
+  state.depth = 0;
+  state.max_depth = 0;
+}
+
+// The check runs from a pthread key's destructor. glibc runs those when a thread ends (returns
+// from its start routine or calls pthread_exit) and not when the process ends (exit(), or a
+// return from main), whereas it runs the thread_local destructors of the thread that calls
+// exit() too: a process ending under a lock leaks it to nobody (a fatal-error path exits while
+// holding one; the JVM's VM thread exits holding its locks), and reporting it made every such
+// program fail under lockdep-run. Key destructors also run after the thread_local ones, so the
+// locks those take are still validated.
+void end_thread_from_key(void*) {
+  end_thread(current_thread_lock_state);
+}
+
+struct thread_end_key {
+  pthread_key_t key{};
+  bool created = false;
 };
+
+const thread_end_key& thread_end() {
+  // Never deleted: threads end, and need the destructor, during static destruction.
+  static const thread_end_key made = [] {
+    thread_end_key end;
+    end.created = pthread_key_create(&end.key, end_thread_from_key) == 0;
+    return end;
+  }();
+  return made;
+}
+
+// Only if the process has used up its pthread keys: a thread_local's destructor, which also
+// runs in a thread that calls exit().
+struct thread_exit_check {
+  ~thread_exit_check() { end_thread(current_thread_lock_state); }
+};
+
+// Arms the check for this thread (once; only threads that use a lock pay for it).
+void watch_for_thread_end(thread_lock_state& state) {
+  if (state.end_watched) return;
+  state.end_watched = true;
+  const thread_end_key& end = thread_end();
+  if (end.created && pthread_setspecific(end.key, &state) == 0) return;
+  static thread_local thread_exit_check exit_check;
+  (void)exit_check;
+}
 
 }  // namespace
 
@@ -73,8 +113,7 @@ bool prepare_thread_state_slow(thread_lock_state& state) {
 
   // First use, or a testing reset forgot every class: held locks recorded before it mean
   // nothing now except that releasing them is fine, and the depth limit may have changed.
-  static thread_local thread_exit_check exit_check;
-  (void)exit_check;
+  watch_for_thread_end(state);
   register_waiting_record(state);
   if (!state.counted) count_thread(state);
   if (state.held != nullptr && state.depth > 0) {

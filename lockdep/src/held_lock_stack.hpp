@@ -75,6 +75,7 @@ struct thread_lock_state {
   // every live thread's (see chain_lookup_hits()), hence atomic.
   std::atomic<std::uint64_t> chain_hits{0};
   bool counted = false;  // registered for chain_lookup_hits()
+  bool end_watched = false;  // the thread-end check is armed (held_lock_stack.cpp)
 
   bool ignored() const { return suppressed != 0; }
 };

@@ -205,6 +205,26 @@ TEST_CASE("preload: a thread that calls pthread_exit holding a lock is reported"
   CHECK(result.exit_status == 66);
 }
 
+TEST_CASE("preload: a process that ends while a thread holds a lock is not reported", "[preload]") {
+  // exit() from main, a return from main, exit() from another thread: the process ends and
+  // leaks the lock to nobody (glibc still runs the exiting thread's thread_local destructors).
+  for (const char* how : {"exit", "return", "thread_exit"}) {
+    INFO(how);
+    run_result result = run("process_exit_holding", how);
+    require_no_report(result);
+    CHECK(result.exit_status == 0);
+  }
+}
+
+TEST_CASE("preload: main ending as a thread holding a lock is reported", "[preload]") {
+  // pthread_exit from main: the process lives on (another thread), the lock is leaked.
+  run_result result = run("process_exit_holding", "main_pthread_exit");
+  REQUIRE(report_titles(result.lines).size() == 1);
+  CHECK(find_line(result.lines, R"(WARNING: main_thread/\d+ still has locks held!)") <
+        result.lines.size());
+  CHECK(result.exit_status == 66);
+}
+
 TEST_CASE("preload: unlocking an unlocked mutex is reported", "[preload]") {
   run_result result = run("unlock_balance");
   require_one_report(result, bad_unlock);

@@ -105,6 +105,34 @@ TEST_CASE("a thread exiting with locks held is reported", "[reports]") {
                                  " still has locks held!") != std::string::npos);
 }
 
+TEST_CASE("locks taken by a thread's thread_local destructors are checked at its end",
+          "[reports]") {
+  report_capture capture;
+  lockdep::mutex leaked{"leaked_by_tls_destructor"};
+  std::thread([&] {
+    pthread_setname_np(pthread_self(), "tls_leaker");
+    // Constructed before the thread's first lock, so destroyed after any thread_local the
+    // validator creates for the thread: the check must still come after it.
+    struct locks_when_destroyed {
+      lockdep::mutex* lock = nullptr;
+      ~locks_when_destroyed() {
+        if (lock != nullptr) lock->lock();
+      }
+    };
+    thread_local locks_when_destroyed at_thread_end;
+    at_thread_end.lock = &leaked;
+    lockdep::mutex first{"first"};
+    first.lock();
+    first.unlock();
+  }).join();
+  REQUIRE(capture.count() == 1);
+  lockdep::report found = capture.only();
+  CHECK(found.kind == report_kind::locks_held_at_exit);
+  CHECK(found.thread.comm == "tls_leaker");
+  REQUIRE(found.held_locks.size() == 1);
+  CHECK(found.held_locks[0].class_name == "leaked_by_tls_destructor");
+}
+
 TEST_CASE("exceeding the held-lock depth gives one report and no crash", "[reports][capacity]") {
   lockdep::options shallow = lockdep::current_options();
   shallow.max_lock_depth = 4;
