@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "callsite_keys.hpp"
+#include "internal_heap.hpp"
 #include "lock_table.hpp"
 #include "reentrancy_guard.hpp"
 #include "report_marker.hpp"
@@ -42,6 +43,8 @@ void after_fork_in_child() {
 }  // namespace
 
 void register_fork_handlers() {
+  // The heap is taken by the validator's handler, after its own locks.
+  detail::fork_heap_lock = {lock_internal_heap_for_fork, unlock_internal_heap_after_fork};
   // The validator's handlers first: prepare handlers run in reverse order, so ours take the
   // tables before the validator's locks, the order in which the interposers nest them.
   detail::register_fork_handlers_once();

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "lockdep/output.hpp"
@@ -31,7 +32,11 @@ struct undelivered_report {
   std::string json_log_path;
   bool abort_on_assert = false;
 };
-thread_local std::vector<undelivered_report> undelivered;
+// This thread's, allocated with its first report and freed once they are delivered: a pointer,
+// because a thread_local with a destructor registers that destructor on first use through the C
+// library, which allocates with the program's malloc, and this is reached from inside the
+// program's pthread calls (some allocators make those while holding their own locks).
+thread_local std::vector<undelivered_report>* undelivered = nullptr;
 
 // Reports issued and not yet delivered, by every thread, and this thread's share of them.
 std::atomic<int> reports_in_delivery{0};
@@ -203,10 +208,10 @@ graph_section::graph_section() {
 
 graph_section::~graph_section() {
   core().graph_lock.unlock();
-  if (undelivered.empty()) return;  // the common case: nothing was reported
-  std::vector<undelivered_report> ready;
-  ready.swap(undelivered);
-  for (undelivered_report& pending : ready) {
+  if (undelivered == nullptr) return;  // the common case: nothing was reported
+  // Taken whole: a listener may issue reports of its own, which start a new list.
+  std::unique_ptr<std::vector<undelivered_report>> ready(std::exchange(undelivered, nullptr));
+  for (undelivered_report& pending : *ready) {
     delivered_when_done counted;
     deliver(pending);
   }
@@ -272,7 +277,8 @@ bool issue(report&& finished) {
   bool check_function_rules =
       shared.suppression_rules->has_function_rules() && suppressions::applies_to(finished);
   if (turns_off && !check_function_rules) turn_validation_off();
-  undelivered.push_back({std::move(finished), check_function_rules, turns_off,
+  if (undelivered == nullptr) undelivered = new std::vector<undelivered_report>;
+  undelivered->push_back({std::move(finished), check_function_rules, turns_off,
                          shared.suppression_rules, shared.config.json_log_path,
                          shared.config.abort_on_assert});
   count_undelivered_report();

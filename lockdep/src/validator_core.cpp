@@ -101,10 +101,12 @@ void lock_for_fork() {
   lock_waiting_registry_for_fork();
   lock_thread_counters_for_fork();
   lock_symbol_cache_for_fork();
+  if (fork_heap_lock.lock != nullptr) fork_heap_lock.lock();
 }
 
 void unlock_after_fork() {
   validator_core& shared = core();
+  if (fork_heap_lock.unlock != nullptr) fork_heap_lock.unlock();
   unlock_symbol_cache_after_fork();
   unlock_thread_counters_after_fork();
   unlock_waiting_registry_after_fork();

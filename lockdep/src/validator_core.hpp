@@ -119,6 +119,14 @@ validator_core& create_core();
 void lock_for_fork();
 void unlock_after_fork();
 void register_fork_handlers_once();
+// A lock that lock_for_fork() takes after all of its own and unlock_after_fork() releases first:
+// the preloaded library's heap (preload/internal_heap.hpp), which the holders of every other
+// lock may allocate from. None in the linked library. Set once, before the program forks.
+struct innermost_fork_lock {
+  void (*lock)() = nullptr;
+  void (*unlock)() = nullptr;
+};
+inline innermost_fork_lock fork_heap_lock;
 
 // The shared state, created on first use. Inline: the fast path calls it on every acquisition.
 inline validator_core& core() {

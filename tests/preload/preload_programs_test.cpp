@@ -225,6 +225,19 @@ TEST_CASE("preload: main ending as a thread holding a lock is reported", "[prelo
   CHECK(result.exit_status == 66);
 }
 
+TEST_CASE("preload: a program whose malloc takes pthread mutexes runs and is validated",
+          "[preload]") {
+  // Before the validator had a heap of its own, the first allocation hung (timeout: 124).
+  run_result clean = run("own_allocator", "", "", 20);
+  require_no_report(clean);
+  CHECK(clean.exit_status == 0);
+  CHECK(find_line(clean.lines, "done") < clean.lines.size());
+
+  run_result inverted = run("own_allocator", "inversion", "", 20);
+  require_one_report(inverted, circular);
+  CHECK(inverted.exit_status == 66);
+}
+
 TEST_CASE("preload: unlocking an unlocked mutex is reported", "[preload]") {
   run_result result = run("unlock_balance");
   require_one_report(result, bad_unlock);
