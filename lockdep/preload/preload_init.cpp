@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "held_lock_stack.hpp"
 #include "lockdep/options.hpp"
 #include "real_functions.hpp"
 #include "reentrancy_guard.hpp"
@@ -59,6 +60,7 @@ void let_validator_read_options(const char* text) {
     }
   }
   let_validator_read_options(text);
+  detail::create_thread_end_key();
   install_report_marker();
   register_fork_handlers();
   preload_ready.store(true, std::memory_order_release);

@@ -106,6 +106,10 @@ void watch_for_thread_end(thread_lock_state& state) {
 
 }  // namespace
 
+void create_thread_end_key() {
+  (void)thread_end();
+}
+
 bool prepare_thread_state_slow(thread_lock_state& state) {
   if (state.exiting) return false;
   std::uint64_t generation = validator_generation.load(std::memory_order_acquire);

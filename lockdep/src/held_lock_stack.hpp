@@ -92,6 +92,11 @@ inline thread_lock_state& this_thread_state() {
 }
 
 bool prepare_thread_state_slow(thread_lock_state& state);
+// Creates the pthread key whose destructor runs the thread-end check, if not done yet (it is
+// otherwise created with the first lock use). Early, a key has a low index, and glibc stores
+// a low key's value without allocating: the preload creates it at load, as setting the value
+// happens inside the program's pthread calls.
+void create_thread_end_key();
 
 // Counts a chain-cache hit for this thread: no shared cache line is written.
 inline void count_chain_hit(thread_lock_state& state) {
