@@ -12,6 +12,7 @@
 #include "reentrancy_guard.hpp"
 #include "report_marker.hpp"
 #include "thread_lifecycle.hpp"
+#include "validator_core.hpp"
 
 extern char** environ;
 
@@ -60,6 +61,10 @@ void let_validator_read_options(const char* text) {
     }
   }
   let_validator_read_options(text);
+  // Here, not on the program's first lock: that may come from inside its allocator, and the
+  // validator's threads (dump_signal, hang_timeout) are created with the validator, by
+  // pthread_create, which allocates with the program's malloc.
+  (void)detail::core();
   detail::create_thread_end_key();
   install_report_marker();
   register_fork_handlers();

@@ -236,6 +236,11 @@ TEST_CASE("preload: a program whose malloc takes pthread mutexes runs and is val
   run_result inverted = run("own_allocator", "inversion", "", 20);
   require_one_report(inverted, circular);
   CHECK(inverted.exit_status == 66);
+
+  // With the validator's own threads (created when it is, at load).
+  run_result watched = run("own_allocator", "", "hang_timeout=30:dump_signal=SIGUSR2", 20);
+  require_no_report(watched);
+  CHECK(watched.exit_status == 0);
 }
 
 TEST_CASE("preload: unlocking an unlocked mutex is reported", "[preload]") {

@@ -1,8 +1,9 @@
 /* A program with its own malloc that takes pthread mutexes as jemalloc does (rustc's, for one):
-   a blocking lock on its arena, then a trylock on a bin while the arena is held. The validator
-   runs inside those calls; had it allocated there, it would have re-entered this malloc and
-   waited for a mutex its own thread holds (it did: rustc hung under lockdep-run). Every
-   allocation here goes through the program's malloc, so the first one would hang.
+   each with a trylock first, a bin's while the arena's is held. The validator runs inside those
+   calls; had it allocated there, or started its threads there (pthread_create allocates), it
+   would have re-entered this malloc and waited for a mutex its own thread holds (it did: rustc
+   hung under lockdep-run). Every allocation here goes through the program's malloc, so the
+   first one would hang.
    Threads allocate and take two locks of their own in one order; with argument "inversion"
    main then takes them in the other order, which must be reported. */
 #include <stdint.h>
@@ -26,7 +27,7 @@ static void lock_like_jemalloc(pthread_mutex_t* mutex) {
 /* `size` bytes aligned to `alignment` (a power of two, at least 16), never freed. */
 static void* allocate(size_t size, size_t alignment) {
   if (size > ARENA_BYTES) return NULL;
-  pthread_mutex_lock(&arena_lock);
+  lock_like_jemalloc(&arena_lock);
   lock_like_jemalloc(&bin_lock);
   void* result = NULL;
   if (arena == NULL) {
