@@ -21,9 +21,10 @@ struct block_header {
 static_assert(sizeof(block_header) == 16);  // keeps pointers 16-byte aligned, as new must
 
 constexpr std::uint32_t heap_magic = 0x6c6b6470;  // "lkdp"
-constexpr std::size_t smallest_block_shift = 5;  // class 0: 32-byte blocks, header included
-constexpr std::size_t class_count = 12;          // up to 64 KiB
-constexpr std::size_t largest_class_block = std::size_t{1} << (smallest_block_shift + class_count - 1);
+constexpr std::size_t smallest_block_shift = 5;   // class 0: 32-byte blocks, header included
+constexpr std::size_t class_count = 12;
+constexpr std::size_t largest_class_shift = smallest_block_shift + class_count - 1;  // 64 KiB
+constexpr std::size_t largest_class_block = std::size_t{1} << largest_class_shift;
 constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
 constexpr std::size_t page_bytes = 4096;
 
@@ -110,7 +111,8 @@ void* heap_allocate(std::size_t size, std::size_t alignment) noexcept {
 
 void heap_deallocate(void* pointer) noexcept {
   if (pointer == nullptr) return;
-  auto* header = reinterpret_cast<block_header*>(static_cast<char*>(pointer) - sizeof(block_header));
+  auto* header =
+      reinterpret_cast<block_header*>(static_cast<char*>(pointer) - sizeof(block_header));
   if (header->magic != heap_magic) {
     // Not ours: nothing in this library should hand such a pointer here, but if something
     // does, it came from the C library's allocator, which is where it goes back.
@@ -136,4 +138,3 @@ void unlock_internal_heap_after_fork() {
 }
 
 }  // namespace lockdep::preload
-

@@ -74,7 +74,7 @@ struct thread_lock_state {
   // this thread writes it, with a plain load and store (no locked instruction); snapshots sum
   // every live thread's (see chain_lookup_hits()), hence atomic.
   std::atomic<std::uint64_t> chain_hits{0};
-  bool counted = false;  // registered for chain_lookup_hits()
+  bool counted = false;      // registered for chain_lookup_hits()
   bool end_watched = false;  // the thread-end check is armed (held_lock_stack.cpp)
 
   bool ignored() const { return suppressed != 0; }

@@ -279,8 +279,8 @@ bool issue(report&& finished) {
   if (turns_off && !check_function_rules) turn_validation_off();
   if (undelivered == nullptr) undelivered = new std::vector<undelivered_report>;
   undelivered->push_back({std::move(finished), check_function_rules, turns_off,
-                         shared.suppression_rules, shared.config.json_log_path,
-                         shared.config.abort_on_assert});
+                          shared.suppression_rules, shared.config.json_log_path,
+                          shared.config.abort_on_assert});
   count_undelivered_report();
   return true;
 }

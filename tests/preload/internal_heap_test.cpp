@@ -95,8 +95,8 @@ TEST_CASE("internal heap: threads allocating and freeing at once keep their bloc
       std::vector<filled_block> live;
       for (int round = 0; round < 20000; ++round) {
         auto pattern = static_cast<unsigned char>(t * 50 + round % 50 + 1);
-        live.push_back(allocate_filled(static_cast<std::size_t>(8 + (round * 37) % 3000), 16,
-                                       pattern));
+        live.push_back(
+            allocate_filled(static_cast<std::size_t>(8 + (round * 37) % 3000), 16, pattern));
         if (live.back().bytes == nullptr) ++corrupted[t];
         if (live.size() > 64) {
           if (!blocks_intact(live)) ++corrupted[t];

@@ -31,8 +31,8 @@ static void* allocate(size_t size, size_t alignment) {
   lock_like_jemalloc(&bin_lock);
   void* result = NULL;
   if (arena == NULL) {
-    void* mapped = mmap(NULL, ARENA_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                        -1, 0);
+    void* mapped =
+        mmap(NULL, ARENA_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mapped != MAP_FAILED) arena = mapped;
   }
   if (arena != NULL) {
