@@ -13,11 +13,13 @@
 #pragma once
 
 #include "fast_path.hpp"
+#include "hang_watchdog.hpp"
 #include "lock_table.hpp"
-#include "recent_maps.hpp"
 #include "lockdep/lock_map.hpp"
 #include "lockdep/report.hpp"
 #include "lockdep/validator.hpp"
+#include "recent_maps.hpp"
+#include "reentrancy_guard.hpp"
 
 // The interposed pthread functions are the only symbols the preload library exports.
 #define LOCKDEP_PRELOAD_EXPORT __attribute__((visibility("default")))
@@ -63,6 +65,17 @@ inline bool annotate_release(lock_map& map, const void* ip) {
   if (detail::try_fast_release(map)) [[likely]]
     return true;
   return annotate_release_slow(map, ip);
+}
+
+// The real blocking call, publishing the wait to the hang watchdog if it is on and the lock is
+// busy (detail::lock_pthread_watching_for_hangs), inside lockdep: publishing captures the stack,
+// and libunwind takes pthread mutexes of its own, which must go straight to the real functions.
+// Through the interposer, a busy one published a wait of its own, and so on until the stack
+// overflowed.
+template <class TryLock, class Lock>
+int lock_publishing_waits(TryLock try_lock, Lock lock, const void* ip) {
+  lockdep_scope scope;
+  return detail::lock_pthread_watching_for_hangs(try_lock, lock, ip);
 }
 
 }  // namespace lockdep::preload

@@ -83,8 +83,8 @@ int lock_then_annotate_as_trylock(pthread_mutex_t* mutex, const void* ip, Call c
   if (forward_only() || is_recursive_relock(mutex)) return real().mutex_lock(mutex);
   lock_map* map = map_for(mutex);
   if (map != nullptr) annotate_acquire(*map, lock_access::exclusive, false, ip);
-  int result = detail::lock_pthread_watching_for_hangs(
-      [&] { return real().mutex_trylock(mutex); }, [&] { return real().mutex_lock(mutex); }, ip);
+  int result = lock_publishing_waits([&] { return real().mutex_trylock(mutex); },
+                                     [&] { return real().mutex_lock(mutex); }, ip);
   if (map != nullptr && !acquired(result)) annotate_release(*map, ip);
   return result;
 }

@@ -75,9 +75,8 @@ LOCKDEP_PRELOAD_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t* rwlock) noexc
   if (forward_only()) return real().rwlock_rdlock(rwlock);
   const void* ip = LOCKDEP_RET_IP;
   return validate_then_lock(rwlock, read_access(rwlock), ip, [&] {
-    return lockdep::detail::lock_pthread_watching_for_hangs(
-        [&] { return real().rwlock_tryrdlock(rwlock); },
-        [&] { return real().rwlock_rdlock(rwlock); }, ip);
+    return lock_publishing_waits([&] { return real().rwlock_tryrdlock(rwlock); },
+                                 [&] { return real().rwlock_rdlock(rwlock); }, ip);
   });
 }
 
@@ -85,9 +84,8 @@ LOCKDEP_PRELOAD_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t* rwlock) noexc
   if (forward_only()) return real().rwlock_wrlock(rwlock);
   const void* ip = LOCKDEP_RET_IP;
   return validate_then_lock(rwlock, lock_access::exclusive, ip, [&] {
-    return lockdep::detail::lock_pthread_watching_for_hangs(
-        [&] { return real().rwlock_trywrlock(rwlock); },
-        [&] { return real().rwlock_wrlock(rwlock); }, ip);
+    return lock_publishing_waits([&] { return real().rwlock_trywrlock(rwlock); },
+                                 [&] { return real().rwlock_wrlock(rwlock); }, ip);
   });
 }
 
