@@ -12,7 +12,7 @@ install(TARGETS ${lockdep_install_targets} EXPORT lockdepTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY lockdep/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS lockdep_preload LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS lockdep_preload lockdep_free_watch LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS lockdep-run RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 set(lockdep_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/lockdep)

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <new>
 
+#include "lock_pages.hpp"
 #include "spin_lock.hpp"
 
 namespace lockdep::preload {
@@ -128,6 +129,7 @@ entry* detach(const void* object) {
       link->store(at->next.load(std::memory_order_relaxed), std::memory_order_release);
       // A reader still on `at` sees no object and walks on to what followed it.
       at->object.store(nullptr, std::memory_order_release);
+      lock_pages_remove(object);
       lock_table_version.fetch_add(1, std::memory_order_release);  // memos of `at` are stale
       return at;
     }
@@ -166,6 +168,9 @@ lock_map* insert(const void* object, lock_class_key* key, bool keep_existing) {
   // Publish: the object last, so a reader that matches it sees the constructed map.
   created->object.store(object, std::memory_order_release);
   head.store(created, std::memory_order_release);
+  // Without a page entry (out of memory) the object is still found by address, only not by
+  // the range of a free().
+  (void)lock_pages_add(object);
   return &created->map();
 }
 
@@ -204,9 +209,11 @@ void lock_table::erase(const void* object) {
 void lock_table::lock_all_for_fork() {
   for (std::size_t i = 0; i < shard_count; ++i) shards[i].lock.lock();
   pool.lock().lock();
+  lock_pages_lock_for_fork();  // taken inside the shard locks, as insert() takes them
 }
 
 void lock_table::unlock_all_after_fork() {
+  lock_pages_unlock_after_fork();
   pool.lock().unlock();
   for (std::size_t i = 0; i < shard_count; ++i) shards[i].lock.unlock();
 }

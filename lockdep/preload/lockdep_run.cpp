@@ -3,8 +3,9 @@
 // graph_dot_path, graph_json_path, dump_path and json_log_path for it.
 //
 // Sets LD_PRELOAD to the absolute path of liblockdep_preload.so (found relative to this
-// launcher: ../lib in the build tree, the library directory once installed; any LD_PRELOAD
-// already set comes after it), runs the program as a child, and exits with:
+// launcher: ../lib in the build tree, the library directory once installed) and of
+// liblockdep_free_watch.so beside it (unless LOCKDEP_OPTIONS has watch_frees=0; any LD_PRELOAD
+// already set comes after them), runs the program as a child, and exits with:
 //   - the program's own status when no report was printed;
 //   - LOCKDEP_OPTIONS exitcode (default 66) when a report was printed in the program or in a
 //     process it started, and the program exited with 0; a non-zero status is kept, as it is
@@ -62,6 +63,13 @@ std::string preload_library() {
   fail(127, "cannot find the preload library at " + directory +
                 "/" LOCKDEP_PRELOAD_BUILD_PATH " or " + directory +
                 "/" LOCKDEP_PRELOAD_INSTALL_PATH);
+}
+
+// liblockdep_free_watch.so, installed beside the preload library.
+std::string free_watch_library(const std::string& preload) {
+  std::string watch = preload.substr(0, preload.rfind('/') + 1) + LOCKDEP_FREE_WATCH_NAME;
+  if (access(watch.c_str(), R_OK) != 0) fail(127, "cannot find " + watch);
+  return watch;
 }
 
 std::string make_report_file() {
@@ -156,10 +164,14 @@ int main(int argc, char** argv) {
   argv += program_at - 1;  // argv[1] is the program from here on
   const char* options_text = getenv("LOCKDEP_OPTIONS");
   // The preload library prints any error in these options; the launcher only needs the value.
-  int exitcode =
-      lockdep::preload::read_preload_options(options_text != nullptr ? options_text : "").exitcode;
+  const lockdep::preload::preload_options preload_options =
+      lockdep::preload::read_preload_options(options_text != nullptr ? options_text : "");
+  int exitcode = preload_options.exitcode;
 
   std::string library = preload_library();
+  // The deallocation interposers come right after the validator, before any allocator the
+  // program brings (freed_memory.hpp).
+  if (preload_options.watch_frees) library += ":" + free_watch_library(library);
   std::string report_file = make_report_file();
 
   struct sigaction forward {};

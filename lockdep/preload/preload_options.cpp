@@ -6,7 +6,7 @@ namespace lockdep::preload {
 namespace {
 
 bool is_preload_key(std::string_view key) {
-  return key == "exitcode" || key == "preload_classes";
+  return key == "exitcode" || key == "preload_classes" || key == "watch_frees";
 }
 
 // Calls visit(position, key, value, entry_length) for each `key=value` entry.
@@ -50,6 +50,14 @@ preload_options read_preload_options(std::string_view text,
         read.classes = class_mode::per_callsite;
       } else {
         fail(position, "'preload_classes' expects instance or callsite");
+      }
+    } else if (key == "watch_frees") {
+      if (value == "1") {
+        read.watch_frees = true;
+      } else if (value == "0") {
+        read.watch_frees = false;
+      } else {
+        fail(position, "'watch_frees' expects 0 or 1");
       }
     }
   });

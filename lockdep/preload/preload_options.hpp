@@ -4,6 +4,9 @@
 //                            exited with 0 (default 66; 0..255). Read by the launcher.
 //   preload_classes=instance one lock class per pthread object (default), named by its address
 //   preload_classes=callsite one class per pthread_*_init call site
+//   watch_frees=1            forget the locks in memory the program frees (default; 0: the
+//                            launcher does not preload liblockdep_free_watch.so). Read by the
+//                            launcher.
 //
 // The validator's own parser reports unknown keys ("lockdep: LOCKDEP_OPTIONS at offset N:
 // 'exitcode' is not a known option; ignored"), so the preload hands it the text with these entries
@@ -27,6 +30,7 @@ enum class class_mode { per_instance, per_callsite };
 struct preload_options {
   int exitcode = default_exitcode;
   class_mode classes = class_mode::per_instance;
+  bool watch_frees = true;
 };
 
 struct preload_option_error {

@@ -1,7 +1,9 @@
 // Annotations and checks that are not acquisitions: held-state queries, class changes on held
 // locks, might_lock, assertions, freed-memory and thread-exit checks, the per-thread off switch,
 // and the pseudo-lock operations of lock_map.
+#include <algorithm>
 #include <cstdint>
+#include <span>
 
 #include "report_builder.hpp"
 #include "validator_core.hpp"
@@ -114,23 +116,23 @@ void might_lock(lock_map& map, lock_access access, const void* ip) {
   lock_release(map, ip);
 }
 
-void check_no_locks_freed(const void* from, std::size_t size) {
+namespace {
+
+// Reports the lowest held entry for which in_freed_memory(entry) is true as a held lock freed in
+// [from, from + size), freed by the call at `ip`, then drops every such entry from the held
+// stack.
+template <class InFreedMemory>
+void report_held_locks_freed(const void* from, std::size_t size, const void* ip,
+                             InFreedMemory in_freed_memory) {
   thread_lock_state* state = answering_state();
   if (state == nullptr || state->depth == 0) return;
-  auto begin = reinterpret_cast<std::uintptr_t>(from);
-  auto end = begin + size;
-  auto in_freed_memory = [&](std::uint32_t i) {
-    auto instance = reinterpret_cast<std::uintptr_t>(state->held[i].instance);
-    return instance + sizeof(lock_map) > begin && instance < end;
-  };
-  // The lowest held entry whose lock lies in the freed memory; depth if none.
   std::uint32_t freed_entry = 0;
-  while (freed_entry < state->depth && !in_freed_memory(freed_entry)) ++freed_entry;
+  while (freed_entry < state->depth && !in_freed_memory(state->held[freed_entry])) ++freed_entry;
   if (freed_entry == state->depth) return;
   {
     detail::busy_scope busy(*state);
     detail::graph_section section;
-    report freed = detail::start_report(report_kind::held_lock_freed, *state, LOCKDEP_RET_IP);
+    report freed = detail::start_report(report_kind::held_lock_freed, *state, ip);
     freed.holding = detail::describe(state->held[freed_entry]);
     freed.freed_from = from;
     freed.freed_to = static_cast<const char*>(from) + size;
@@ -143,10 +145,29 @@ void check_no_locks_freed(const void* from, std::size_t size) {
   // takes again only the locks that remain.
   std::uint32_t kept = freed_entry + 1;
   for (std::uint32_t i = freed_entry + 1; i < state->depth; ++i) {
-    if (!in_freed_memory(i)) state->held[kept++] = state->held[i];
+    if (!in_freed_memory(state->held[i])) state->held[kept++] = state->held[i];
   }
   state->depth = kept;
   detail::rebuild_held_stack(*state, freed_entry, nullptr);
+}
+
+}  // namespace
+
+void check_no_locks_freed(const void* from, std::size_t size) {
+  auto begin = reinterpret_cast<std::uintptr_t>(from);
+  auto end = begin + size;
+  // The trace starts at the caller: the lock's destructor.
+  report_held_locks_freed(from, size, LOCKDEP_RET_IP, [&](const detail::held_lock& held) {
+    auto instance = reinterpret_cast<std::uintptr_t>(held.instance);
+    return instance + sizeof(lock_map) > begin && instance < end;
+  });
+}
+
+void check_no_locks_freed(std::span<const lock_map* const> maps, const void* from, std::size_t size,
+                          const void* ip) {
+  report_held_locks_freed(from, size, ip, [&](const detail::held_lock& held) {
+    return std::ranges::find(maps, held.instance) != maps.end();
+  });
 }
 
 void check_no_locks_held() {

@@ -1,5 +1,5 @@
-// The preload's own LOCKDEP_OPTIONS keys (exitcode, preload_classes): read here, hidden from
-// the validator's parser without moving the offsets of the other entries.
+// The preload's own LOCKDEP_OPTIONS keys (exitcode, preload_classes, watch_frees): read here,
+// hidden from the validator's parser without moving the offsets of the other entries.
 #include <catch2/catch.hpp>
 
 #include "preload_options.hpp"
@@ -16,6 +16,9 @@ TEST_CASE("preload options: defaults and values", "[preload][options]") {
   CHECK(read.exitcode == 3);
   CHECK(read.classes == class_mode::per_callsite);
   CHECK(read_preload_options("exitcode=0").exitcode == 0);
+  CHECK(read_preload_options("").watch_frees);
+  CHECK_FALSE(read_preload_options("watch_frees=0").watch_frees);
+  CHECK(read_preload_options("watch_frees=0:watch_frees=1").watch_frees);
 }
 
 TEST_CASE("preload options: malformed values are reported with their offset",
@@ -36,4 +39,12 @@ TEST_CASE("preload options: the validator sees blanks where the preload's keys w
   CHECK(hide_preload_keys("keep_going=1:preload_classes=callsite:max_classes=9") ==
         "keep_going=1:" + std::string(24, ':') + ":max_classes=9");
   CHECK(hide_preload_keys("log_path=x") == "log_path=x");
+  CHECK(hide_preload_keys("watch_frees=0:keep_going=1") == "::::::::::::::keep_going=1");
+}
+
+TEST_CASE("preload options: watch_frees takes 0 or 1", "[preload][options]") {
+  std::vector<preload_option_error> errors;
+  CHECK(read_preload_options("watch_frees=yes", &errors).watch_frees);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].message == "'watch_frees' expects 0 or 1");
 }

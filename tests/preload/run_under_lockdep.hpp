@@ -23,11 +23,14 @@ inline std::string program_path(const std::string& name) {
   return std::string(PRELOAD_PROGRAM_DIR) + "/" + name;
 }
 
-// Runs `lockdep-run <program> <arguments>`; with timeout_seconds, under `timeout`.
+// Runs `lockdep-run <program> <arguments>`; with timeout_seconds, under `timeout`; with
+// `environment` (`NAME=value ...`), with those variables set for lockdep-run and the program.
 inline run_result run_under_lockdep(const std::string& program, const std::string& arguments = "",
-                                    const std::string& options = "", int timeout_seconds = 0) {
+                                    const std::string& options = "", int timeout_seconds = 0,
+                                    const std::string& environment = "") {
   std::string command =
       options.empty() ? "env -u LOCKDEP_OPTIONS " : "env LOCKDEP_OPTIONS='" + options + "' ";
+  if (!environment.empty()) command += environment + " ";
   if (timeout_seconds > 0) command += "timeout " + std::to_string(timeout_seconds) + " ";
   command += std::string(LOCKDEP_RUN) + " " + program + " " + arguments + " 2>&1";
   FILE* output = popen(command.c_str(), "r");

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -91,6 +92,8 @@ inline bool lock_is_held(const lock_map&) {
 inline void lock_set_class(lock_map&, lock_class_key&, unsigned, const void*) {}
 inline void lock_set_subclass(lock_map&, unsigned, const void*) {}
 inline void check_no_locks_freed(const void*, std::size_t) {}
+inline void check_no_locks_freed(std::span<const lock_map* const>, const void*, std::size_t,
+                                 const void*) {}
 inline void check_no_locks_held() {}
 inline void assert_held(const lock_map&, const char*) {}
 inline void assert_not_held(const lock_map&, const char*) {}

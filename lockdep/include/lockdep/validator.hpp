@@ -21,6 +21,7 @@
 #else
 
 #include <cstddef>
+#include <span>
 #include <string>
 
 #include "lockdep/lock_map.hpp"
@@ -66,6 +67,12 @@ void lock_set_subclass(lock_map& map, unsigned subclass, const void* ip);
 // Reports (held lock freed) if the current thread holds a lock inside [from, from + size).
 // Instrumented locks call it from their destructors.
 void check_no_locks_freed(const void* from, std::size_t size);
+// The same for locks whose maps live outside the freed memory (the LD_PRELOAD library keeps the
+// maps of pthread objects in a table of its own): reports if the current thread holds one of
+// `maps`, whose locks lie in [from, from + size), freed by the call at `ip` (where the report's
+// stack trace starts). Either way this thread no longer holds any of them afterwards.
+void check_no_locks_freed(std::span<const lock_map* const> maps, const void* from, std::size_t size,
+                          const void* ip);
 // Reports (still has locks held) if the current thread holds locks. Runs at thread exit.
 void check_no_locks_held();
 
