@@ -124,10 +124,7 @@ void resolve_into(next_functions& next) {
   }
 }
 
-// The next definitions, or nullptr while this thread is resolving them (dlsym may free).
-const next_functions* next() {
-  if (resolved.load(std::memory_order_acquire)) [[likely]]
-    return &next_table;
+[[gnu::cold]] [[gnu::noinline]] const next_functions* resolve_next() {
   if (resolving_here) return nullptr;
   // Threads racing here resolve the same answers; the stores are of identical values.
   resolving_here = true;
@@ -135,6 +132,13 @@ const next_functions* next() {
   resolving_here = false;
   resolved.store(true, std::memory_order_release);
   return &next_table;
+}
+
+// The next definitions, or nullptr while this thread is resolving them (dlsym may free).
+[[gnu::always_inline]] inline const next_functions* next() {
+  if (resolved.load(std::memory_order_acquire)) [[likely]]
+    return &next_table;
+  return resolve_next();
 }
 
 [[gnu::constructor]] void resolve_at_load() {

@@ -188,8 +188,21 @@ void lock_pages_remove(const void* object) {
 }
 
 bool lock_pages_any_in(const void* begin, std::size_t size) {
+  const address_range range(begin, size);
+  if (range.end <= range.begin) return false;
+  // Most blocks freed lie in one page, and most pages hold no lock: one lookup answers.
+  if (range.page_count() == 1) {
+    const page_entry* entry = find_entry(range.first_page());
+    if (entry == nullptr) return false;
+    bool found = false;
+    visit_page(*entry, range, [&](std::uintptr_t) {
+      found = true;
+      return false;
+    });
+    return found;
+  }
   bool found = false;
-  visit_range(address_range(begin, size), [&](std::uintptr_t) {
+  visit_range(range, [&](std::uintptr_t) {
     found = true;
     return false;
   });

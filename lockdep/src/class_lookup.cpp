@@ -27,8 +27,7 @@ const char* base_name(const char* path) {
 // locks, the lock member of many objects). The place is told by its file name's address, which
 // only a library unloaded and replaced at the same address could confuse, and then only the
 // name, not the class.
-std::string_view class_name_for(const lock_map& map,
-                                validator_core::class_name_scratch& scratch) {
+std::string_view class_name_for(const lock_map& map, validator_core::class_name_scratch& scratch) {
   if (map.name() != nullptr) return map.name();
   const lockdep::source_location& where = map.where();
   if (where.file_name() == nullptr || where.file_name()[0] == '\0') return "lock_map";
@@ -121,12 +120,13 @@ class_index class_of(thread_lock_state& state, lock_map& map, unsigned subclass,
   return cached != no_class ? cached : register_class(state, map, subclass, ip);
 }
 
-void forget_classes(const void* identity) {
+void forget_classes(const void* identity, unsigned subclasses) {
   thread_lock_state& state = this_thread_state();
   busy_scope busy(state);
   validator_core& shared = core();
   graph_section section;
   for (unsigned subclass = 0; subclass < max_subclasses; ++subclass) {
+    if ((subclasses & (1u << subclass)) == 0) continue;
     class_index doomed = shared.classes->find(identity, subclass);
     if (doomed != no_class) forget_class(shared, doomed);
   }
@@ -161,11 +161,16 @@ lock_map::~lock_map() {
   if (!detail::validation_is_on()) detail::drop_held_locks_in(state, this, sizeof(*this));
   detail::forget_held_before_reset(state, this, sizeof(*this));
   // Only a lock that was ever used has classes to forget; unused locks cost nothing here.
-  if (has_own_class() && lock_map_access::ever_registered(*this)) detail::forget_classes(this);
+  if (!has_own_class()) return;
+  if (unsigned used = lock_map_access::registered_subclasses(*this)) {
+    detail::forget_classes(this, used);
+  }
 }
 
 void lock_map::set_class(lock_class_key& key, unsigned subclass) {
-  if (has_own_class() && lock_map_access::ever_registered(*this)) detail::forget_classes(this);
+  if (has_own_class() && lock_map_access::registered_subclasses(*this) != 0) {
+    detail::forget_classes(this);
+  }
   lock_map_access::set_key(*this, &key, subclass);
 }
 

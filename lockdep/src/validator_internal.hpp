@@ -26,11 +26,16 @@ struct lock_map_access {
   static void set_default_subclass(lock_map& map, unsigned subclass) {
     map.default_subclass_ = subclass;
   }
-  static bool ever_registered(const lock_map& map) {
-    for (const auto& cached : map.class_cache_) {
-      if (cached.load(std::memory_order_relaxed) != 0) return true;
+  // The subclasses (bit s for subclass s) the map has looked a class up for: registration
+  // always caches the class it finds, so these are the only ones that may have a class.
+  static unsigned registered_subclasses(const lock_map& map) {
+    unsigned subclasses = 0;
+    for (unsigned subclass = 0; subclass < max_subclasses; ++subclass) {
+      if (map.class_cache_[subclass].load(std::memory_order_relaxed) != 0) {
+        subclasses |= 1u << subclass;
+      }
     }
-    return false;
+    return subclasses;
   }
 };
 
@@ -65,7 +70,9 @@ void push_held_lock(thread_lock_state& state, lock_map& map, class_index lock_cl
                                          class_index lock_class, lock_access access,
                                          const void* ip);
 
-// Forgets every class of `identity` (all subclasses) with their dependencies and chains.
-void forget_classes(const void* identity);
+inline constexpr unsigned all_subclasses = (1u << max_subclasses) - 1;
+// Forgets the classes of `identity` (those of the subclasses in the mask: bit s for subclass s)
+// with their dependencies and chains.
+void forget_classes(const void* identity, unsigned subclasses = all_subclasses);
 
 }  // namespace lockdep::detail

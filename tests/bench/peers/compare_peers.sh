@@ -7,6 +7,10 @@
 #
 #   bash tests/bench/peers/compare_peers.sh [build directory, default <repo>/build-peers]
 #
+# PEERS_SECTIONS chooses what runs (default: all of "locks heap programs"): the lock cases, the
+# heap churn of heap_churn_bench.cpp (Google Benchmark) plain, under lockdep-run with and without
+# its watch of frees and under clang's ThreadSanitizer, and whole programs.
+#
 # Installs what is missing of its Debian 12 packages with apt, as .ci/bootstrap does.
 set -euo pipefail
 
@@ -66,6 +70,12 @@ build_variants() {
   # shellcheck disable=SC2046  # pkg-config prints several words on purpose
   logged "$logs/absl.log" nice g++ "${flags[@]}" -DPEER_MUTEX_ABSL "$source" \
     $(pkg-config --cflags --libs absl_synchronization) -o "$bin/peer_cases_absl"
+
+  local churn=$here/heap_churn_bench.cpp
+  logged "$logs/churn_plain.log" nice g++ "${flags[@]}" "$churn" -lbenchmark \
+    -o "$bin/heap_churn_plain"
+  logged "$logs/churn_tsan.log" nice clang++ "${flags[@]}" -fsanitize=thread "$churn" -lbenchmark \
+    -o "$bin/heap_churn_clang_tsan"
 }
 
 tools=(plain lockdep lockdep_run gcc_tsan clang_tsan helgrind absl)
@@ -193,7 +203,6 @@ print_table() {
     header+=" ${case_title[$case]} |"
     rule+="--:|"
   done
-  machine_line
   echo
   echo "$header reports an A→B, B→A inversion |"
   echo "$rule:-:|"
@@ -224,6 +233,72 @@ print_table() {
     echo
     echo "Reports or failures on the deadlock-free cases (their numbers are suspect):"
     printf -- '- %s\n' "${problems[@]}"
+  fi
+}
+
+# Heap churn (heap_churn_bench.cpp): one Google Benchmark binary, run plain, under lockdep-run
+# without and with the watch of frees, and built with clang's TSan. Google Benchmark's own
+# timing; the table takes real time per iteration from its CSV output.
+churn_tools=(plain lockdep_run_unwatched lockdep_run clang_tsan)
+declare -A churn_title=(
+  [plain]="std::mutex, g++ -O2"
+  [lockdep_run_unwatched]="lockdep-run, watch_frees=0"
+  [lockdep_run]="lockdep-run"
+  [clang_tsan]="clang -fsanitize=thread"
+)
+churn_cases=(new_delete/64 malloc_free/64 request_objects)
+declare -A churn_ns=()
+
+run_churn_tool() {
+  local tool=$1
+  shift
+  local lockdep_run=$build/cmake/lockdep/bin/lockdep-run
+  case $tool in
+    plain) "$bin/heap_churn_plain" "$@" ;;
+    lockdep_run_unwatched) LOCKDEP_OPTIONS=watch_frees=0 "$lockdep_run" "$bin/heap_churn_plain" "$@" ;;
+    lockdep_run) "$lockdep_run" "$bin/heap_churn_plain" "$@" ;;
+    clang_tsan) "$bin/heap_churn_clang_tsan" "$@" ;;
+  esac
+}
+
+run_churn() {
+  local tool output case_name status
+  for tool in "${churn_tools[@]}"; do
+    say "heap churn: $tool"
+    status=0
+    output=$(run_churn_tool "$tool" --benchmark_format=csv 2>"$logs/churn.$tool.log") || status=$?
+    if [ "$status" -ne 0 ] || grep -q 'WARNING:' "$logs/churn.$tool.log"; then
+      problems+=("heap churn under $tool: exit status $status (log: $logs/churn.$tool.log)")
+    fi
+    for case_name in "${churn_cases[@]}"; do
+      # CSV: "name",iterations,real_time,cpu_time,time_unit,...; names carry their settings.
+      churn_ns[$tool.$case_name]=$(awk -F, -v name="$case_name" \
+        'index($1, "\"" name) == 1 && $5 ~ /ns/ { print $3; exit }' <<<"$output")
+    done
+  done
+}
+
+print_churn() {
+  echo
+  echo "| heap churn | new + delete, 64 bytes | malloc + free, 64 bytes | 1,000,000 request objects: new, lock under a long-lived mutex, delete |"
+  echo "|---|--:|--:|--:|"
+  local tool case_name cell row
+  for tool in "${churn_tools[@]}"; do
+    row="| ${churn_title[$tool]} |"
+    for case_name in "${churn_cases[@]}"; do
+      cell=$(format_time "${churn_ns[$tool.$case_name]:-}")
+      if [ "$tool" != plain ]; then
+        cell+=" ($(format_ratio "${churn_ns[$tool.$case_name]:-}" "${churn_ns[plain.$case_name]:-}"))"
+      fi
+      row+=" $cell |"
+    done
+    echo "$row"
+  done
+  echo
+  echo "ns per iteration (Google Benchmark, real time); ratio to plain in parentheses."
+  local watched=${churn_ns[lockdep_run.malloc_free/64]:-} unwatched=${churn_ns[lockdep_run_unwatched.malloc_free/64]:-}
+  if [ -n "$watched" ] && [ -n "$unwatched" ]; then
+    echo "The watch of frees adds $(awk -v a="$watched" -v b="$unwatched" 'BEGIN { printf "%.1f", a - b }') ns to a free() of memory without locks."
   fi
 }
 
@@ -271,6 +346,9 @@ run_programs() {
       compress "$build/program_input" "$reference" "${words[@]}")
     program_seconds[$program.run]=$(median_seconds compress "$build/program_input" "$checked" \
       "$build/cmake/lockdep/bin/lockdep-run" "${words[@]}" 2>"$logs/program.log")
+    program_seconds[$program.unwatched]=$(LOCKDEP_OPTIONS=watch_frees=0 median_seconds compress \
+      "$build/program_input" "$checked" "$build/cmake/lockdep/bin/lockdep-run" "${words[@]}" \
+      2>>"$logs/program.log")
     if ! cmp -s "$reference" "$checked"; then
       problems+=("$program: output differs under lockdep-run")
     fi
@@ -282,22 +360,30 @@ run_programs() {
 
 print_programs() {
   echo
-  echo "| program (24 MiB of text, 2 threads) | without | under lockdep-run |"
-  echo "|---|--:|--:|"
+  echo "| program (24 MiB of text, 2 threads) | without | lockdep-run, watch_frees=0 | under lockdep-run |"
+  echo "|---|--:|--:|--:|"
   local program
   for program in "${programs[@]}"; do
     local plain=${program_seconds[$program.plain]:-} run=${program_seconds[$program.run]:-}
-    echo "| \`$program\` | $plain s | $run s ($(format_ratio "$run" "$plain")) |"
+    local unwatched=${program_seconds[$program.unwatched]:-}
+    echo "| \`$program\` | $plain s | $unwatched s ($(format_ratio "$unwatched" "$plain")) |" \
+      "$run s ($(format_ratio "$run" "$plain")) |"
   done
   echo
   echo "Wall time, median of 3 runs; the compressed output is the same with and without."
 }
 
+sections=${PEERS_SECTIONS:-locks heap programs}
+wants() { [[ " $sections " == *" $1 "* ]]; }
+
 install_missing_packages
 build_variants
 say "measuring (logs in $logs)"
-run_everything
-run_programs
-print_table
-print_programs
+wants locks && run_everything
+wants heap && run_churn
+wants programs && run_programs
+machine_line
+wants locks && print_table
+wants heap && print_churn
+wants programs && print_programs
 say "done in $((SECONDS - started)) s"
