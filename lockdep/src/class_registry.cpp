@@ -40,6 +40,14 @@ unsigned class_registry::new_version(name_versions& versions) {
   return ++versions.max_version;
 }
 
+void class_registry::park(decltype(versions_)::iterator unused) {
+  if (parked_ != versions_.end() && parked_ != unused && parked_->second.live == 0) {
+    if (parked_ == last_named_) last_named_ = versions_.end();
+    versions_.erase(parked_);
+  }
+  parked_ = unused;
+}
+
 class_index class_registry::create(const void* key, unsigned subclass, std::string_view name) {
   class_index index;
   if (!free_.empty()) {
@@ -85,11 +93,11 @@ void class_registry::destroy(class_index index) {
   const void* key = static_cast<const char*>(identity_gone) - doomed.subclass;
   key_use* use = keys_.find(key);
   if (use != nullptr && --use->live_subclasses == 0) keys_.erase(key);
-  auto versions = versions_.find(doomed.name);
-  if (versions != versions_.end() && --versions->second.live == 0) {
-    if (versions == last_named_) last_named_ = versions_.end();
-    versions_.erase(versions);
-  }
+  // The class's name is usually the last one created: the same entry, found without hashing.
+  auto versions = last_named_ != versions_.end() && last_named_->first.data() == doomed.name.data()
+                      ? last_named_
+                      : versions_.find(doomed.name);
+  if (versions != versions_.end() && --versions->second.live == 0) park(versions);
   doomed.name = {};  // its text may have gone with its versions
   identities_[index].store(nullptr, std::memory_order_release);
   doomed.after.release();

@@ -100,6 +100,13 @@ class class_registry {
   // the lock member of many objects), and comparing the name costs less than hashing it.
   // Cleared when that entry is erased.
   decltype(versions_)::iterator last_named_ = versions_.end();
+  // The last entry whose classes are all gone, kept instead of erased: a lock created and
+  // freed in a loop (a per-request object's mutex, at the address the allocator hands out
+  // again) names its next class the same, and reuses the entry instead of allocating it anew.
+  // At most one is kept; a name with live classes again is no longer parked.
+  decltype(versions_)::iterator parked_ = versions_.end();
+  // Parks an entry whose live count dropped to zero, erasing the one parked before.
+  void park(decltype(versions_)::iterator unused);
   pointer_map<key_use> keys_;
 };
 
