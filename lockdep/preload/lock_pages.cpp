@@ -1,13 +1,12 @@
 #include "lock_pages.hpp"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <atomic>
 #include <bit>
 #include <limits>
 #include <new>
 
+#include "mapped_chunks.hpp"
 #include "spin_lock.hpp"
 
 namespace lockdep::preload {
@@ -41,25 +40,13 @@ class entry_chunks {
  public:
   page_entry* take() {
     spin_guard guard(lock_);
-    if (left_ < sizeof(page_entry)) {
-      void* mapped =
-          mmap(nullptr, chunk_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (mapped == MAP_FAILED) return nullptr;
-      next_ = static_cast<unsigned char*>(mapped);
-      left_ = chunk_bytes;
-    }
-    auto* taken = new (next_) page_entry;
-    next_ += sizeof(page_entry);
-    left_ -= sizeof(page_entry);
-    return taken;
+    return chunks_.carve();
   }
   spin_lock& lock() { return lock_; }
 
  private:
-  static constexpr std::size_t chunk_bytes = 256 * 1024;
   spin_lock lock_;
-  unsigned char* next_ = nullptr;
-  std::size_t left_ = 0;
+  mapped_chunks<page_entry> chunks_;
 };
 
 constinit entry_chunks chunks;

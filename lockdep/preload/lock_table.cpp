@@ -1,12 +1,10 @@
 #include "lock_table.hpp"
-
-#include <sys/mman.h>
-
 #include <atomic>
 #include <cstdint>
 #include <new>
 
 #include "lock_pages.hpp"
+#include "mapped_chunks.hpp"
 #include "spin_lock.hpp"
 
 namespace lockdep::preload {
@@ -43,17 +41,7 @@ class entry_pool {
       free_ = taken->free_next;
       return taken;
     }
-    if (chunk_left_ < sizeof(entry)) {
-      void* mapped =
-          mmap(nullptr, chunk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (mapped == MAP_FAILED) return nullptr;
-      chunk_next_ = static_cast<unsigned char*>(mapped);
-      chunk_left_ = chunk_size;
-    }
-    auto* taken = new (chunk_next_) entry;
-    chunk_next_ += sizeof(entry);
-    chunk_left_ -= sizeof(entry);
-    return taken;
+    return chunks_.carve();
   }
   void give_back(entry* recycled) {
     spin_guard guard(lock_);
@@ -63,11 +51,9 @@ class entry_pool {
   spin_lock& lock() { return lock_; }
 
  private:
-  static constexpr std::size_t chunk_size = 256 * 1024;
   spin_lock lock_;
   entry* free_ = nullptr;
-  unsigned char* chunk_next_ = nullptr;
-  std::size_t chunk_left_ = 0;
+  mapped_chunks<entry> chunks_;
 };
 
 constinit entry_pool pool;
