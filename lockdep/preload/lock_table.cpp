@@ -1,4 +1,5 @@
 #include "lock_table.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <new>
