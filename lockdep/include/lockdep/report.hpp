@@ -16,6 +16,14 @@
 
 namespace lockdep {
 
+// A function the compiler inlined into a frame's code, and the line running in it: one entry of
+// what `eu-addr2line -i -f` answers for the frame's address.
+struct inlined_function {
+  std::string function;  // demangled, without parameter list, as stack_frame::function
+  std::string file;      // as the debug information records it; empty when unknown
+  unsigned line = 0;     // from 1; 0 when unknown
+};
+
 // One symbolized code address, printed as the kernel's `%pS`: `function+0xoff/0xsize [module]`.
 struct stack_frame {
   std::uintptr_t address = 0;  // the return address (or acquisition ip) itself
@@ -23,12 +31,20 @@ struct stack_frame {
   std::uintptr_t offset = 0;   // address - function start
   std::uintptr_t size = 0;     // function size in bytes; 0 when unknown
   std::string module;          // empty for the main executable, else the shared object's name
-  // The source line of the code at `address` (of the call, for a return address), from the
-  // object's DWARF line table: `file` as the debug information records it (usually an absolute
-  // path), `line` from 1. Empty and 0 when unknown: no debug information for that object, or
-  // code without a line (assembly, compiler-generated code).
+  // The source line in `function` of the code at `address` (of the call, for a return
+  // address), from the object's DWARF debug information: `file` as it records it (usually an
+  // absolute path), `line` from 1. When that code was inlined into `function`, this is the line
+  // of the outermost inlined call, the one written in `function` itself (the user's line:
+  // where a std::lock_guard was constructed, not a line inside it). Empty and 0 when unknown:
+  // no debug information for that object, or code without a line (assembly, compiler-generated
+  // code).
   std::string file;
   unsigned line = 0;
+  // The functions inlined at `address`, innermost first: the first is running its own line,
+  // each of the others its line that calls the one before, and `function` calls the last one at
+  // `file`:`line`. Together with the frame itself, the chain `eu-addr2line -i -f` prints. Empty
+  // when the code is not inlined, or when the debug information does not say.
+  std::vector<inlined_function> inlined;
 
   // `function+0xoff/0xsize [module]`; `0x<address> [module]` when the function is unknown.
   std::string text() const;
