@@ -4,9 +4,8 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
-#include <cstdlib>
-#include <memory>
-#include <span>
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,56 +16,48 @@ namespace lockdep::detail {
 
 namespace {
 
-struct free_with_std_free {
-  void operator()(Dwarf_Die* scopes) const { std::free(scopes); }
+// What stop_at_function_containing looks for, and what it found.
+struct function_search {
+  Dwarf_Addr pc = 0;
+  std::optional<Dwarf_Die> found;
 };
 
-// Scopes as libdw answers them: an array it allocated with malloc, innermost first. Moves only.
-struct scope_list {
-  std::unique_ptr<Dwarf_Die[], free_with_std_free> storage;
-  std::span<Dwarf_Die> scopes;  // empty when libdw failed (a negative count) or found nothing
-};
-
-scope_list owned_scopes(Dwarf_Die* scopes, int count) {
-  scope_list list{std::unique_ptr<Dwarf_Die[], free_with_std_free>(scopes), {}};
-  if (count > 0) list.scopes = std::span(scopes, static_cast<std::size_t>(count));
-  return list;
+// dwarf_getfuncs' callback, for each function defined in the compile unit.
+int stop_at_function_containing(Dwarf_Die* function, void* search_argument) {
+  auto& search = *static_cast<function_search*>(search_argument);
+  if (dwarf_haspc(function, search.pc) != 1) return DWARF_CB_OK;
+  search.found = *function;
+  return DWARF_CB_ABORT;
 }
 
-// The scopes containing `pc` (an address in the object's own terms) in the compile unit `unit`,
-// up to the innermost inlined call; beyond it libdw follows the inlined function's definition
-// (to find the variables in scope there), not the code it was inlined into.
-scope_list scopes_containing(Dwarf_Die* unit, Dwarf_Addr pc) {
-  Dwarf_Die* scopes = nullptr;
-  const int count = dwarf_getscopes(unit, pc, &scopes);
-  return owned_scopes(scopes, count);
+// The function the compiler emitted whose code contains `pc`. dwarf_getfuncs looks inside the
+// namespaces that clang nests C++ definitions in; dwarf_getscopes would not find them, as it
+// leaves out every DIE whose own code does not contain the pc, namespaces included.
+std::optional<Dwarf_Die> function_containing(Dwarf_Die* unit, Dwarf_Addr pc) {
+  function_search search{pc, std::nullopt};
+  dwarf_getfuncs(unit, stop_at_function_containing, &search, 0);
+  return search.found;
 }
 
-// `scope` and the scopes that enclose it in its compile unit: the functions that `scope` was
-// inlined into, up to the one the compiler emitted.
-scope_list scopes_enclosing(Dwarf_Die scope) {
-  Dwarf_Die* scopes = nullptr;
-  const int count = dwarf_getscopes_die(&scope, &scopes);
-  return owned_scopes(scopes, count);
+// Inside a function, scopes nest like the code: at most one child of a scope contains `pc`.
+std::optional<Dwarf_Die> child_containing(Dwarf_Die& scope, Dwarf_Addr pc) {
+  Dwarf_Die child;
+  if (dwarf_child(&scope, &child) != 0) return std::nullopt;
+  do {
+    if (dwarf_haspc(&child, pc) == 1) return child;
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return std::nullopt;
 }
 
-bool is_function(Dwarf_Die& scope) {
-  const int tag = dwarf_tag(&scope);
-  return tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram || tag == DW_TAG_entry_point;
-}
-
-// The functions enclosing `pc`, innermost first, up to and without the one the compiler emitted:
-// the chain of inlined calls. Lexical blocks between them are left out.
+// The inlined calls whose code contains `pc` (an address in the object's own terms), innermost
+// first; empty when nothing is inlined there. Lexical blocks between them are left out.
 std::vector<Dwarf_Die> inlined_calls_at(Dwarf_Die* unit, Dwarf_Addr pc) {
-  const scope_list at_address = scopes_containing(unit, pc);
-  if (at_address.scopes.empty()) return {};
-  const scope_list enclosing = scopes_enclosing(at_address.scopes.front());
   std::vector<Dwarf_Die> calls;
-  for (Dwarf_Die& scope : enclosing.scopes) {
-    if (!is_function(scope)) continue;
-    if (dwarf_tag(&scope) != DW_TAG_inlined_subroutine) break;
-    calls.push_back(scope);
+  for (std::optional<Dwarf_Die> scope = function_containing(unit, pc); scope;
+       scope = child_containing(*scope, pc)) {
+    if (dwarf_tag(&*scope) == DW_TAG_inlined_subroutine) calls.push_back(*scope);
   }
+  std::ranges::reverse(calls);
   return calls;
 }
 

@@ -1,6 +1,7 @@
 // Inlined functions in stack frames: which functions the compiler inlined at a code address, read
-// from the DWARF scopes of its object (elfutils' libdw), so that a frame shows every function and
-// line a call went through, as `eu-addr2line -i -f` does, and the line its own function holds.
+// from the DWARF scopes of its object (elfutils' libdw: the DW_TAG_inlined_subroutine entries
+// around the address), so that a frame shows every function and line a call went through, as
+// `eu-addr2line -i -f` does, and the line its own function holds.
 //
 // Not thread-safe: it reads through a libdwfl session, which stack_trace.cpp serializes.
 #pragma once
