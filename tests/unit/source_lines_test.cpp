@@ -323,7 +323,8 @@ std::vector<std::string> inlined_call_lines(const std::string& file,
 
 bool contains_in_a_row(const std::vector<std::string>& text,
                        const std::vector<std::string>& lines) {
-  return !std::ranges::search(text, lines).empty();
+  // std::search, not std::ranges::search: clang 14 cannot compile libstdc++ 12's subrange.
+  return std::search(text.begin(), text.end(), lines.begin(), lines.end()) != text.end();
 }
 
 std::vector<std::string> indented(std::vector<std::string> lines, std::size_t indent) {
