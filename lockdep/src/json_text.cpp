@@ -36,6 +36,18 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+namespace {
+
+void append_json_inlined_function(std::string& out, const inlined_function& function) {
+  out += "{\"function\":";
+  append_json_string(out, function.function);
+  out += ",\"file\":";
+  append_json_string(out, function.file);
+  fmt::format_to(std::back_inserter(out), ",\"line\":{}}}", function.line);
+}
+
+}  // namespace
+
 void append_json_frame(std::string& out, const stack_frame& frame) {
   fmt::format_to(std::back_inserter(out), "{{\"address\":\"0x{:x}\",\"function\":", frame.address);
   append_json_string(out, frame.function);
@@ -45,7 +57,12 @@ void append_json_frame(std::string& out, const stack_frame& frame) {
   out += ",\"file\":";
   append_json_string(out, frame.file);
   fmt::format_to(std::back_inserter(out), ",\"line\":{}", frame.line);
-  out += ",\"text\":";
+  out += ",\"inlined\":[";
+  for (std::size_t i = 0; i < frame.inlined.size(); ++i) {
+    if (i != 0) out += ',';
+    append_json_inlined_function(out, frame.inlined[i]);
+  }
+  out += "],\"text\":";
   append_json_string(out, frame.text());
   out += '}';
 }

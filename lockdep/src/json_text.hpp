@@ -14,7 +14,9 @@ namespace lockdep::detail {
 void append_json_string(std::string& out, std::string_view text);
 
 // {"address":"0x...","function":"...","offset":N,"size":N,"module":"...","file":"...","line":N,
-//  "text":"f+0x1/0x2"}; file "" and line 0 when the source line is unknown.
+//  "inlined":[{"function":"...","file":"...","line":N},...],"text":"f+0x1/0x2"}; file "" and
+// line 0 when the source line is unknown. "inlined" lists the functions inlined at the address,
+// innermost first, as stack_frame::inlined; "file" and "line" are the line in "function".
 void append_json_frame(std::string& out, const stack_frame& frame);
 // [frame, frame, ...]
 void append_json_trace(std::string& out, const stack_trace& trace);

@@ -2,7 +2,8 @@
 // 5.6-era format: usage strings without the `-{o:i}` wait-type suffix). The text has to match
 // the kernel's line for line, so that people and tools that know lockdep splats can read ours.
 // Frames whose source line is known are printed as they read once the kernel's
-// scripts/decode_stacktrace.sh has decoded them (stack_frame::decoded_text()); with
+// scripts/decode_stacktrace.sh has decoded them (stack_frame::decoded_text()), a trace's frames
+// with a line for each function inlined into them (stack_frame::decoded_lines()); with
 // source_locations=0 every frame is the kernel's %pS.
 
 #include <sys/utsname.h>
@@ -70,7 +71,8 @@ const std::string& hardware_name() {
   return name;
 }
 
-// print_lock(): `<instance> (<class>)<usage>, at: <site>`.
+// print_lock(): `<instance> (<class>)<usage>, at: <site>`. One location: the line in the
+// site's own function, which is the one the user wrote even when the lock call was inlined.
 std::string lock_text(const lock_description& lock) {
   return hex16(lock.instance) + " (" + lock.class_name + ")" + lock.usage +
          ", at: " + lock.acquired_at.decoded_text();
@@ -114,7 +116,9 @@ void add_held_locks(lines& out, const report& r) {
 
 void add_trace(lines& out, const stack_trace& trace, std::size_t indent) {
   for (const stack_frame& frame : trace) {
-    out.push_back(std::string(indent, ' ') + frame.decoded_text());
+    for (const std::string& line : frame.decoded_lines()) {
+      out.push_back(std::string(indent, ' ') + line);
+    }
   }
 }
 
@@ -356,6 +360,7 @@ report without_source_locations(report r) {
   const auto forget = [](stack_frame& frame) {
     frame.file.clear();
     frame.line = 0;
+    frame.inlined.clear();
   };
   forget(r.acquiring.acquired_at);
   forget(r.holding.acquired_at);

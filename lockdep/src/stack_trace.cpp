@@ -24,6 +24,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "inlined_functions.hpp"
+
 namespace lockdep {
 
 namespace {
@@ -45,17 +47,37 @@ std::string stack_frame::text() const {
 
 // decode_stacktrace.sh's parse_symbol() replaces `function+0xoff/0xsize` by `function (code)`,
 // where code is what `addr2line -i` answers, and handle_line() appends the module it took out of
-// its brackets. Two differences, both on purpose: one location, the innermost (addr2line -i
-// lists the inlined callers after it, the frame keeps one line), and the path as recorded. The
-// script strips its base path, the root of the one kernel tree every frame comes from; a
-// process's objects come from many trees, and the one base the debug information records, the
-// compilation directory, is CMake's build directory and no prefix of the sources. A full path
-// is also what compilers and debuggers print and what an editor opens.
+// its brackets. Two differences, both on purpose: one location, the line in `function` (the
+// script joins addr2line's lines for the inlined functions into the parentheses; here they get
+// lines of their own, see decoded_lines()), and the path as recorded. The script strips its
+// base path, the root of the one kernel tree every frame comes from; a process's objects come
+// from many trees, and the one base the debug information records, the compilation directory,
+// is CMake's build directory and no prefix of the sources. A full path is also what compilers
+// and debuggers print and what an editor opens.
 std::string stack_frame::decoded_text() const {
   if (function.empty() || file.empty() || line == 0) return text();
   std::string result = function + " (" + file + ":" + std::to_string(line) + ")";
   if (!module.empty()) result += " " + module;
   return result;
+}
+
+std::string inlined_function::decoded_text() const {
+  if (file.empty() || line == 0) return function;
+  return function + " (" + file + ":" + std::to_string(line) + ")";
+}
+
+// One line per function, as ThreadSanitizer and `eu-addr2line -i` print an inlined call, so
+// that the user's line stands on its own line, last, where the frame's module is. Each line
+// starts with its function, as every other frame line does; the tag follows, where arm64 traces
+// tag a frame (`(P)`) and decode_stacktrace.sh keeps it.
+std::vector<std::string> stack_frame::decoded_lines() const {
+  std::vector<std::string> lines;
+  lines.reserve(inlined.size() + 1);
+  for (const inlined_function& callee : inlined) {
+    lines.push_back(callee.decoded_text() + " (inlined)");
+  }
+  lines.push_back(decoded_text());
+  return lines;
 }
 
 }  // namespace lockdep
@@ -279,12 +301,12 @@ const Dwfl_Callbacks process_callbacks = {
     .debuginfo_path = nullptr,
 };
 
-// The source lines of the running process's code, from the DWARF line tables of its objects
-// (elfutils' libdwfl). The session lists the objects mapped in the process, opens each one's
-// debug information on first use and keeps it. Not thread-safe (libdwfl sessions are not): the
-// frame cache's mutex serializes every use, which also keeps fork() from copying a session in
-// the middle of an update. libdwfl takes no lock of the dynamic loader, so holding that mutex
-// across its calls cannot deadlock with a thread inside dlopen. Not copyable or movable.
+// The source lines of the running process's code, from the DWARF line tables and scopes of its
+// objects (elfutils' libdwfl and libdw). The session lists the objects mapped in the process, opens
+// each one's debug information on first use and keeps it. Not thread-safe (libdwfl sessions are
+// not): the frame cache's mutex serializes every use, which also keeps fork() from copying a
+// session in the middle of an update. libdwfl takes no lock of the dynamic loader, so holding that
+// mutex across its calls cannot deadlock with a thread inside dlopen. Not copyable or movable.
 class source_lines {
  public:
   source_lines() = default;
@@ -292,8 +314,10 @@ class source_lines {
   source_lines& operator=(const source_lines&) = delete;
 
   // Sets frame.file and frame.line from the line table row covering ip, inside the object
-  // loaded at object_base. Leaves them empty when anything is missing: no debug information,
-  // no row, or libdwfl failing in any way (silently: frames then just have no location).
+  // loaded at object_base, and when that code was inlined, the functions inlined there
+  // (frame.inlined) with the line in frame.function instead. Leaves them empty when anything is
+  // missing: no debug information, no row, or libdwfl failing in any way (silently: frames then
+  // just have no location).
   void locate(std::uintptr_t ip, std::uintptr_t object_base, stack_frame& frame) {
     if (!start()) return;
     Dwfl_Module* module = dwfl_addrmodule(session_, ip);
@@ -311,6 +335,7 @@ class source_lines {
     if (file == nullptr || line <= 0) return;
     frame.file = file;
     frame.line = static_cast<unsigned>(line);
+    add_inlined_functions(module, ip, frame);
   }
 
  private:

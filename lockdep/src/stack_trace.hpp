@@ -30,11 +30,11 @@ std::size_t current_raw_stack(const void* ip, std::uintptr_t* out, std::size_t m
 // Symbolizes one code address. `is_return_address` says the address is a return address, so the
 // call instruction is at address - 1: symbol lookup uses address - 1 (a call at the very end of
 // a function must not be attributed to the next one) while `offset` is reported from `address`,
-// as the kernel does. `file` and `line` come from the DWARF line table of the object containing
-// the address (its own debug sections, or a separate debug file found by build ID under
-// /usr/lib/debug; no debuginfod), for the same looked-up address; empty when there is none. The
-// first frame that needs them lists the process's objects, and a frame in an object loaded
-// since lists them again. Thread-safe; results are cached.
+// as the kernel does. `file`, `line` and `inlined` come from the DWARF line table and scopes of
+// the object containing the address (its own debug sections, or a separate debug file found by
+// build ID under /usr/lib/debug; no debuginfod), for the same looked-up address; empty when
+// there are none. The first frame that needs them lists the process's objects, and a frame in
+// an object loaded since lists them again. Thread-safe; results are cached.
 stack_frame symbolize(std::uintptr_t address, bool is_return_address = true);
 stack_trace symbolize(std::span<const std::uintptr_t> addresses);
 

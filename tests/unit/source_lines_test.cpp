@@ -1,8 +1,10 @@
 // Source lines beside stack frames (libdw): symbolized frames carry file and line where debug
-// information has them, reports print them as decode_stacktrace.sh decodes a frame unless
+// information has them, and the functions inlined there; reports print them as
+// decode_stacktrace.sh decodes a frame, with a line per inlined function, unless
 // source_locations is off, and the JSON carries them either way.
 #include <elf.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -15,6 +17,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "inlined_calls.hpp"
 #include "json_text.hpp"
 #include "library_addresses.hpp"
 #include "lockdep/lockdep.hpp"
@@ -118,6 +121,15 @@ bool in_located_code(const stack_frame& frame) {
   return frame.file.ends_with("/source_lines_test.cpp") &&
          frame.line > source_lines_test::located_first_line &&
          frame.line < source_lines_test::located_last_line;
+}
+
+bool is_inlined_line(const std::string& line) {
+  return line.ends_with(" (inlined)");
+}
+
+std::vector<std::string> without_inlined_lines(std::vector<std::string> lines) {
+  std::erase_if(lines, is_inlined_line);
+  return lines;
 }
 
 }  // namespace
@@ -232,7 +244,9 @@ TEST_CASE("report text shows source lines beside frames unless asked for the ker
   REQUIRE(in_located_code(site));
   const std::string location = "(" + site.file + ":" + std::to_string(site.line) + ")";
   const std::string decoded_site = "source_lines_test::take_in_order " + location;
-  const std::vector<std::string> decoded = found.kernel_lines(true);
+  // The lines of inlined functions (lockdep's own, or libc's with its debug package) have no
+  // counterpart in the kernel's text; every other line has one.
+  const std::vector<std::string> decoded = without_inlined_lines(found.kernel_lines(true));
   const std::vector<std::string> kernel = found.kernel_lines(false);
   REQUIRE(decoded.size() == kernel.size());
 
@@ -282,11 +296,150 @@ TEST_CASE("JSON frames carry the file and line, empty and 0 when unknown",
   std::string json;
   lockdep::detail::append_json_frame(json, frame);
   CHECK(json == R"({"address":"0x401234","function":"take","offset":4,"size":16,"module":"",)"
-                R"("file":"/src/app/take.cpp","line":42,"text":"take+0x4/0x10"})");
+                R"("file":"/src/app/take.cpp","line":42,"inlined":[],"text":"take+0x4/0x10"})");
 
   frame.file.clear();
   frame.line = 0;
   json.clear();
   lockdep::detail::append_json_frame(json, frame);
-  CHECK(json.find(R"("module":"","file":"","line":0,"text":)") != std::string::npos);
+  CHECK(json.find(R"("module":"","file":"","line":0,"inlined":[],"text":)") != std::string::npos);
+}
+
+namespace {
+
+std::string location(const std::string& file, unsigned line) {
+  return "(" + file + ":" + std::to_string(line) + ")";
+}
+
+// The lines a trace prints for a frame of inlined_calls.cpp, whose chain of calls is `lines`.
+std::vector<std::string> inlined_call_lines(const std::string& file,
+                                            const inlined_calls::call_lines& lines,
+                                            const std::string& innermost, const std::string& middle,
+                                            const std::string& outer) {
+  return {"inlined_calls::" + innermost + " " + location(file, lines.innermost) + " (inlined)",
+          "inlined_calls::" + middle + " " + location(file, lines.middle) + " (inlined)",
+          "inlined_calls::" + outer + " " + location(file, lines.outer)};
+}
+
+bool contains_in_a_row(const std::vector<std::string>& text,
+                       const std::vector<std::string>& lines) {
+  // std::search, not std::ranges::search: clang 14 cannot compile libstdc++ 12's subrange.
+  return std::search(text.begin(), text.end(), lines.begin(), lines.end()) != text.end();
+}
+
+std::vector<std::string> indented(std::vector<std::string> lines, std::size_t indent) {
+  for (std::string& line : lines) line.insert(0, indent, ' ');
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("decoded_lines prints each inlined function on its own line before the frame's own",
+          "[stack_trace][source_lines][inlined]") {
+  stack_frame frame;
+  frame.address = 0x401234;
+  frame.function = "restock";
+  frame.offset = 0x14;
+  frame.size = 0x40;
+  frame.module = "shop";
+  frame.file = "/src/shop.cpp";
+  frame.line = 12;
+  const std::string std_mutex = "/usr/include/c++/12/bits/std_mutex.h";
+  frame.inlined = {{"std::mutex::lock", std_mutex, 100},
+                   {"std::lock_guard<std::mutex>::lock_guard", std_mutex, 229}};
+  CHECK(frame.decoded_lines() ==
+        std::vector<std::string>{
+            "std::mutex::lock (" + std_mutex + ":100) (inlined)",
+            "std::lock_guard<std::mutex>::lock_guard (" + std_mutex + ":229) (inlined)",
+            "restock (/src/shop.cpp:12) shop"});
+  // One location, the user's: what a lock's `at:` shows.
+  CHECK(frame.decoded_text() == "restock (/src/shop.cpp:12) shop");
+  CHECK(frame.text() == "restock+0x14/0x40 [shop]");
+
+  // An inlined function whose line is unknown is still named.
+  frame.inlined[0].line = 0;
+  CHECK(frame.decoded_lines().front() == "std::mutex::lock (inlined)");
+
+  frame.inlined.clear();
+  CHECK(frame.decoded_lines() == std::vector<std::string>{frame.decoded_text()});
+}
+
+TEST_CASE("symbolize lists the functions inlined at an address, innermost first, with their lines",
+          "[stack_trace][source_lines][inlined]") {
+  const stack_frame frame = symbolize(inlined_calls::return_address_inlined());
+  const inlined_calls::call_lines& lines = inlined_calls::capture_lines;
+  INFO(frame.file << ":" << frame.line);
+  CHECK(frame.function == "inlined_calls::return_address_inlined");
+  REQUIRE(frame.inlined.size() == 2);
+  CHECK(frame.inlined[0].function == "inlined_calls::capture_innermost");
+  CHECK(frame.inlined[0].file.ends_with("/tests/unit/inlined_calls.cpp"));
+  CHECK(frame.inlined[0].line == lines.innermost);
+  CHECK(frame.inlined[1].function == "inlined_calls::capture_through");
+  CHECK(frame.inlined[1].file == frame.inlined[0].file);
+  CHECK(frame.inlined[1].line == lines.middle);
+  // The frame's own line is the one in its function: the call the user wrote.
+  CHECK(frame.file == frame.inlined[0].file);
+  CHECK(frame.line == lines.outer);
+  CHECK(frame.decoded_lines() == inlined_call_lines(frame.file, lines, "capture_innermost",
+                                                    "capture_through", "return_address_inlined"));
+}
+
+TEST_CASE("a report on an inlined lock call shows the user's line and every inlined function",
+          "[stack_trace][source_lines][inlined]") {
+  lockdep::testing::report_capture capture;
+  lockdep::mutex a{LOCKDEP_CLASS("inlined_a")};
+  lockdep::mutex b{LOCKDEP_CLASS("inlined_b")};
+  a.lock();
+  inlined_calls::lock_inlined(b);
+  b.unlock();
+  a.unlock();
+  b.lock();
+  inlined_calls::lock_inlined(a);  // inlined_a --> inlined_b is known: reported
+  a.unlock();
+  b.unlock();
+  REQUIRE(capture.count() == 1);
+  const lockdep::report found = capture.only();
+
+  const stack_frame& site = found.acquiring.acquired_at;
+  const inlined_calls::call_lines& lines = inlined_calls::lock_lines;
+  INFO(site.file << ":" << site.line);
+  CHECK(site.function == "inlined_calls::lock_inlined");
+  REQUIRE(site.inlined.size() == 2);
+  CHECK(site.inlined[0].function == "inlined_calls::take_innermost");
+  CHECK(site.inlined[0].line == lines.innermost);
+  CHECK(site.inlined[1].function == "inlined_calls::take_through");
+  CHECK(site.inlined[1].line == lines.middle);
+  REQUIRE(site.file.ends_with("/tests/unit/inlined_calls.cpp"));
+  CHECK(site.line == lines.outer);
+
+  // Text: the lock line shows the user's line; traces (#0 of the chain and the backtrace) show
+  // the inlined functions, then it.
+  const std::vector<std::string> decoded = found.kernel_lines(true);
+  const std::string user_site = "inlined_calls::lock_inlined " + location(site.file, lines.outer);
+  CHECK(std::ranges::count_if(decoded, [&](const std::string& line) {
+          return line.ends_with("(inlined_a){+.+.}, at: " + user_site);
+        }) == 1);
+  const std::vector<std::string> frame_lines =
+      inlined_call_lines(site.file, lines, "take_innermost", "take_through", "lock_inlined");
+  CHECK(contains_in_a_row(decoded, indented(frame_lines, 7)));
+  CHECK(contains_in_a_row(decoded, indented(frame_lines, 1)));
+
+  // source_locations=0: the kernel's text, no source line and no inlined function.
+  const std::vector<std::string> kernel = found.kernel_lines(false);
+  CHECK(std::ranges::none_of(kernel, [](const std::string& line) {
+    return line.find("inlined_calls.cpp") != std::string::npos || is_inlined_line(line);
+  }));
+  // Both dependencies were recorded at this call: #1 and #0 of the chain.
+  CHECK(std::ranges::count(kernel, "       " + site.text()) == 2);
+  CHECK(found.kernel_text(false).find(", at: " + site.text() + "\n") != std::string::npos);
+
+  // JSON: the frame's line, then its inlined functions, innermost first.
+  std::string file;
+  lockdep::detail::append_json_string(file, site.file);
+  const std::string chain = R"("file":)" + file + R"(,"line":)" + std::to_string(lines.outer) +
+                            R"(,"inlined":[{"function":"inlined_calls::take_innermost","file":)" +
+                            file + R"(,"line":)" + std::to_string(lines.innermost) +
+                            R"(},{"function":"inlined_calls::take_through","file":)" + file +
+                            R"(,"line":)" + std::to_string(lines.middle) + "}]";
+  CHECK(found.json().find(chain) != std::string::npos);
 }

@@ -18,8 +18,9 @@ struct options {
   bool abort_on_assert = false;
   // Print each frame whose source line the debug information gives as the kernel's
   // scripts/decode_stacktrace.sh prints it decoded, `function (file:line) module`, instead of
-  // `function+0xoff/0xsize [module]`. false: exactly the kernel's text. Reports' data (and
-  // their JSON) carry the file and line either way.
+  // `function+0xoff/0xsize [module]`, in a trace after a line `callee (file:line) (inlined)`
+  // for each function inlined there. false: exactly the kernel's text. Reports' data (and
+  // their JSON) carry the file, line and inlined functions either way.
   bool source_locations = true;
   // Where reports go: "stderr" (default), "stdout", or a file path (appended).
   std::string log_path = "stderr";

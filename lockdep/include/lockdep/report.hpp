@@ -4,7 +4,8 @@
 // that formatters render. `kernel_lines()` renders the text the Linux kernel's lockdep
 // prints for the same situation, line for line (without the `[ seconds.micros]` prefix, which
 // the `lockdep` spdlog logger adds to each line); frames whose source line is known are shown
-// as the kernel's scripts/decode_stacktrace.sh shows them once decoded, unless turned off.
+// as the kernel's scripts/decode_stacktrace.sh shows them once decoded, with a line for each
+// function inlined into them, unless turned off.
 //
 // Reports own all their data (strings, frames): they stay valid after the locks, classes or
 // threads they describe are gone. Copyable and movable.
@@ -16,6 +17,17 @@
 
 namespace lockdep {
 
+// A function the compiler inlined into a frame's code, and the line running in it: one entry of
+// what `eu-addr2line -i -f` answers for the frame's address.
+struct inlined_function {
+  std::string function;  // demangled, without parameter list, as stack_frame::function
+  std::string file;      // as the debug information records it; empty when unknown
+  unsigned line = 0;     // from 1; 0 when unknown
+
+  // `function (file:line)`, or `function` when the line is unknown.
+  std::string decoded_text() const;
+};
+
 // One symbolized code address, printed as the kernel's `%pS`: `function+0xoff/0xsize [module]`.
 struct stack_frame {
   std::uintptr_t address = 0;  // the return address (or acquisition ip) itself
@@ -23,19 +35,31 @@ struct stack_frame {
   std::uintptr_t offset = 0;   // address - function start
   std::uintptr_t size = 0;     // function size in bytes; 0 when unknown
   std::string module;          // empty for the main executable, else the shared object's name
-  // The source line of the code at `address` (of the call, for a return address), from the
-  // object's DWARF line table: `file` as the debug information records it (usually an absolute
-  // path), `line` from 1. Empty and 0 when unknown: no debug information for that object, or
-  // code without a line (assembly, compiler-generated code).
+  // The source line in `function` of the code at `address` (of the call, for a return
+  // address), from the object's DWARF debug information: `file` as it records it (usually an
+  // absolute path), `line` from 1. When that code was inlined into `function`, this is the line
+  // of the outermost inlined call, the one written in `function` itself (the user's line:
+  // where a std::lock_guard was constructed, not a line inside it). Empty and 0 when unknown:
+  // no debug information for that object, or code without a line (assembly, compiler-generated
+  // code).
   std::string file;
   unsigned line = 0;
+  // The functions inlined at `address`, innermost first: the first is running its own line,
+  // each of the others its line that calls the one before, and `function` calls the last one at
+  // `file`:`line`. Together with the frame itself, the chain `eu-addr2line -i -f` prints. Empty
+  // when the code is not inlined, or when the debug information does not say.
+  std::vector<inlined_function> inlined;
 
   // `function+0xoff/0xsize [module]`; `0x<address> [module]` when the function is unknown.
   std::string text() const;
   // The frame as the kernel's scripts/decode_stacktrace.sh decodes text() when the function and
   // its source line are known: `function (file:line)`, then ` module` (without brackets, as the
-  // script prints it). text() otherwise.
+  // script prints it). text() otherwise. Inlined functions are not shown: see decoded_lines().
   std::string decoded_text() const;
+  // The frame as a trace prints it decoded: one line per inlined function, innermost first,
+  // each `function (file:line) (inlined)`, then decoded_text(). Just decoded_text() when
+  // nothing was inlined.
+  std::vector<std::string> decoded_lines() const;
 };
 
 using stack_trace = std::vector<stack_frame>;
@@ -149,8 +173,10 @@ struct report {
   std::vector<std::string> cycle() const;
 
   // The kernel's text for this report, one entry per line, without timestamps. Frames whose
-  // source line is known are printed decoded (stack_frame::decoded_text()), as after the
-  // kernel's scripts/decode_stacktrace.sh, unless LOCKDEP_OPTIONS has source_locations=0.
+  // source line is known are printed decoded, as after the kernel's scripts/decode_stacktrace.sh,
+  // unless LOCKDEP_OPTIONS has source_locations=0: a trace's frames with a line per inlined
+  // function (stack_frame::decoded_lines()), a lock's `at:` with the line in its function
+  // (stack_frame::decoded_text()).
   std::vector<std::string> kernel_lines() const;
   // The same with source lines chosen here: false gives exactly the kernel's text.
   std::vector<std::string> kernel_lines(bool source_locations) const;

@@ -1,0 +1,122 @@
+#include "inlined_functions.hpp"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "stack_trace.hpp"
+
+namespace lockdep::detail {
+
+namespace {
+
+// What stop_at_function_containing looks for, and what it found.
+struct function_search {
+  Dwarf_Addr pc = 0;
+  std::optional<Dwarf_Die> found;
+};
+
+// dwarf_getfuncs' callback, for each function defined in the compile unit.
+int stop_at_function_containing(Dwarf_Die* function, void* search_argument) {
+  auto& search = *static_cast<function_search*>(search_argument);
+  if (dwarf_haspc(function, search.pc) != 1) return DWARF_CB_OK;
+  search.found = *function;
+  return DWARF_CB_ABORT;
+}
+
+// The function the compiler emitted whose code contains `pc`. dwarf_getfuncs looks inside the
+// namespaces that clang nests C++ definitions in; dwarf_getscopes would not find them, as it
+// leaves out every DIE whose own code does not contain the pc, namespaces included.
+std::optional<Dwarf_Die> function_containing(Dwarf_Die* unit, Dwarf_Addr pc) {
+  function_search search{pc, std::nullopt};
+  dwarf_getfuncs(unit, stop_at_function_containing, &search, 0);
+  return search.found;
+}
+
+// Inside a function, scopes nest like the code: at most one child of a scope contains `pc`.
+std::optional<Dwarf_Die> child_containing(Dwarf_Die& scope, Dwarf_Addr pc) {
+  Dwarf_Die child;
+  if (dwarf_child(&scope, &child) != 0) return std::nullopt;
+  do {
+    if (dwarf_haspc(&child, pc) == 1) return child;
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return std::nullopt;
+}
+
+// The inlined calls whose code contains `pc` (an address in the object's own terms), innermost
+// first; empty when nothing is inlined there. Lexical blocks between them are left out.
+std::vector<Dwarf_Die> inlined_calls_at(Dwarf_Die* unit, Dwarf_Addr pc) {
+  std::vector<Dwarf_Die> calls;
+  for (std::optional<Dwarf_Die> scope = function_containing(unit, pc); scope;
+       scope = child_containing(*scope, pc)) {
+    if (dwarf_tag(&*scope) == DW_TAG_inlined_subroutine) calls.push_back(*scope);
+  }
+  std::ranges::reverse(calls);
+  return calls;
+}
+
+// An inlined call's attributes are on the function's definition (DW_AT_abstract_origin), and a
+// member function's on its declaration in the class (DW_AT_specification):
+// dwarf_attr_integrate follows both. The linkage name demangles to the qualified name the
+// symbol table would give; DW_AT_name alone is unqualified ("lock", not "std::mutex::lock").
+std::string function_name(Dwarf_Die& function) {
+  Dwarf_Attribute attribute;
+  for (const unsigned linkage_name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+    const char* mangled =
+        dwarf_formstring(dwarf_attr_integrate(&function, linkage_name, &attribute));
+    if (mangled != nullptr) return readable_function_name(mangled);
+  }
+  const char* name = dwarf_formstring(dwarf_attr_integrate(&function, DW_AT_name, &attribute));
+  return name != nullptr ? name : "";
+}
+
+struct source_line {
+  std::string file;
+  unsigned line = 0;
+};
+
+// Where an inlined call was made: a line in the function it was inlined into. The file is an
+// index into the compile unit's file table (the one its line table uses).
+source_line call_site(Dwarf_Die& inlined_call, Dwarf_Files* files) {
+  Dwarf_Attribute attribute;
+  Dwarf_Word file_index = 0;
+  Dwarf_Word line = 0;
+  if (dwarf_formudata(dwarf_attr(&inlined_call, DW_AT_call_file, &attribute), &file_index) != 0 ||
+      dwarf_formudata(dwarf_attr(&inlined_call, DW_AT_call_line, &attribute), &line) != 0) {
+    return {};
+  }
+  const char* file = dwarf_filesrc(files, file_index, nullptr, nullptr);
+  if (file == nullptr || line == 0) return {};
+  return {file, static_cast<unsigned>(line)};
+}
+
+}  // namespace
+
+void add_inlined_functions(Dwfl_Module* module, std::uintptr_t ip, stack_frame& frame) {
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* unit = dwfl_module_addrdie(module, ip, &bias);
+  if (unit == nullptr) return;
+  std::vector<Dwarf_Die> calls = inlined_calls_at(unit, ip - bias);
+  Dwarf_Files* files = nullptr;
+  if (calls.empty() || dwarf_getsrcfiles(unit, &files, nullptr) != 0) return;
+
+  // The line table's row is the innermost function's own line; each call's site is the line of
+  // the function one further out.
+  source_line running{std::move(frame.file), frame.line};
+  frame.inlined.clear();
+  frame.inlined.reserve(calls.size());
+  for (Dwarf_Die& call : calls) {
+    frame.inlined.push_back({function_name(call), std::move(running.file), running.line});
+    running = call_site(call, files);
+  }
+  frame.file = std::move(running.file);
+  frame.line = running.line;
+}
+
+}  // namespace lockdep::detail
