@@ -6,7 +6,7 @@
 #include <string>
 
 #include "spin_lock.hpp"
-#include "stack_trace.hpp"
+#include "symbolization.hpp"
 
 namespace lockdep::preload {
 namespace {

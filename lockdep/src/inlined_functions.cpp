@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "stack_trace.hpp"
+#include "function_names.hpp"
 
 namespace lockdep::detail {
 

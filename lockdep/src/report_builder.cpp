@@ -14,6 +14,7 @@
 #include "lockdep/output.hpp"
 #include "report_output.hpp"
 #include "thread_identity.hpp"
+#include "symbolization.hpp"
 #include "validator_core.hpp"
 
 namespace lockdep::detail {

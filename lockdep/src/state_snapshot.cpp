@@ -9,6 +9,7 @@
 #include "held_lock_stack.hpp"
 #include "lockdep/state.hpp"
 #include "report_builder.hpp"
+#include "symbolization.hpp"
 #include "validator_core.hpp"
 
 namespace lockdep {

@@ -13,6 +13,7 @@
 #include "hang_watchdog.hpp"
 #include "report_builder.hpp"
 #include "state_exports.hpp"
+#include "symbolization.hpp"
 
 namespace lockdep::detail {
 namespace {

@@ -21,7 +21,7 @@
 #include "lockdep/report.hpp"
 #include "lockdep/suppressions.hpp"
 #include "stack_store.hpp"
-#include "stack_trace.hpp"
+#include "stack_capture.hpp"
 
 namespace lockdep::detail {
 

@@ -1,6 +1,7 @@
 #include "inlined_calls.hpp"
 
-#include "stack_trace.hpp"
+#include "stack_capture.hpp"
+#include "symbolization.hpp"
 
 namespace inlined_calls {
 

@@ -22,7 +22,8 @@
 #include "library_addresses.hpp"
 #include "lockdep/lockdep.hpp"
 #include "lockdep/testing.hpp"
-#include "stack_trace.hpp"
+#include "stack_capture.hpp"
+#include "symbolization.hpp"
 
 using lockdep::stack_frame;
 using lockdep::detail::capture_stack;

@@ -1,4 +1,6 @@
-#include "stack_trace.hpp"
+#include "function_names.hpp"
+#include "stack_capture.hpp"
+#include "symbolization.hpp"
 
 #include <dlfcn.h>
 
