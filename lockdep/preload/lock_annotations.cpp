@@ -22,7 +22,7 @@ void annotate_init(const void* object, const void* init_site) {
   }
   lock_class_key* key = nullptr;
   if (preload_config().classes == class_mode::per_callsite) key = key_for_callsite(init_site);
-  locks().initialise(object, key);
+  locks().initialise(object, key, init_site);
 }
 
 void annotate_destroy_begin(const void* object) {

@@ -19,8 +19,8 @@ struct entry {
   std::atomic<const void*> object{nullptr};
   std::atomic<entry*> next{nullptr};
   entry* free_next = nullptr;  // the pool's free list; touched only under the pool's lock
-  // The per-instance class name: the map keeps the pointer until the class is created.
-  char name[2 + 2 * sizeof(void*) + 1] = {};
+  // For a per-instance class: the object and its init call, which the map points to.
+  lock_origin origin;
   alignas(lock_map) unsigned char storage[sizeof(lock_map)];
 
   lock_map& map() { return *std::launder(reinterpret_cast<lock_map*>(storage)); }
@@ -60,21 +60,6 @@ class entry_pool {
 constinit entry_pool pool;
 // Constant-initialised (zeroed) storage: usable before any constructor runs.
 constinit shard shards[lock_table::shard_count];
-
-void write_address_name(char* out, const void* object) {
-  static const char digits[] = "0123456789abcdef";
-  auto value = reinterpret_cast<std::uintptr_t>(object);
-  char reversed[2 * sizeof(void*)];
-  std::size_t length = 0;
-  do {
-    reversed[length++] = digits[value & 0xf];
-    value >>= 4;
-  } while (value != 0);
-  *out++ = '0';
-  *out++ = 'x';
-  while (length > 0) *out++ = reversed[--length];
-  *out = '\0';
-}
 
 std::size_t bucket_of(const void* object) {
   // Fibonacci hashing of the address; pthread objects are at least 4-byte aligned.
@@ -132,8 +117,10 @@ void destroy(entry* detached) {
   pool.give_back(detached);
 }
 
-// Links a new entry for `object`; with keep_existing, returns the existing one if there is one.
-lock_map* insert(const void* object, lock_class_key* key, bool keep_existing) {
+// Links a new entry for `object`, initialised by the call returning to `init_site` (nullptr:
+// created on first use); with keep_existing, returns the existing one if there is one.
+lock_map* insert(const void* object, lock_class_key* key, const void* init_site,
+                 bool keep_existing) {
   std::size_t bucket = bucket_of(object);
   spin_guard guard(shard_of(bucket).lock);
   std::atomic<entry*>& head = head_of(bucket);
@@ -148,8 +135,8 @@ lock_map* insert(const void* object, lock_class_key* key, bool keep_existing) {
   if (key != nullptr) {
     new (created->storage) lock_map(*key);
   } else {
-    write_address_name(created->name, object);
-    new (created->storage) lock_map(created->name);
+    created->origin = {object, init_site};
+    new (created->storage) lock_map(created->origin);
   }
   created->next.store(head.load(std::memory_order_relaxed), std::memory_order_relaxed);
   // Publish: the object last, so a reader that matches it sees the constructed map.
@@ -181,12 +168,12 @@ lock_map* lock_table::find_existing(const void* object) {
 
 lock_map* lock_table::find_or_create(const void* object) {
   if (entry* found = find_unlocked(bucket_of(object), object)) return &found->map();
-  return insert(object, nullptr, true);
+  return insert(object, nullptr, nullptr, true);
 }
 
-lock_map* lock_table::initialise(const void* object, lock_class_key* key) {
+lock_map* lock_table::initialise(const void* object, lock_class_key* key, const void* init_site) {
   if (entry* old = detach(object)) destroy(old);
-  return insert(object, key, false);
+  return insert(object, key, init_site, false);
 }
 
 void lock_table::erase(const void* object) {

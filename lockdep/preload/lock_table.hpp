@@ -54,8 +54,9 @@ class lock_table {
   lock_map* find_or_create(const void* object);
   // (Re)initialisation: forgets the current map of `object` (reporting it if the calling thread
   // holds it: a held lock re-initialised is a held lock freed) and creates a fresh one, in the
-  // class of `key` or, when `key` is null, in a class of its own.
-  lock_map* initialise(const void* object, lock_class_key* key);
+  // class of `key` or, when `key` is null, in a class of its own, named in reports after the
+  // variable holding `object` or the source line `init_site` returns to (see unnamed_lock).
+  lock_map* initialise(const void* object, lock_class_key* key, const void* init_site);
   // Destruction: forgets the map of `object` (reporting it if held) and its per-instance class.
   void erase(const void* object);
 

@@ -94,6 +94,7 @@ void report_circular(validator_core& shared, const thread_lock_state& state, con
     const lock_class& step_class = shared.classes->at(path[i].lock_class);
     dependency_step step;
     step.class_name = step_class.printable_name();
+    step.name_source = name_source_of(step_class);
     step.usage = usage_string(step_class.usage.load(std::memory_order_relaxed));
     step.trace = i == 0 ? circular.backtrace : stored_stack(path[i].trace);
     circular.chain.push_back(std::move(step));

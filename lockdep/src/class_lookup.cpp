@@ -29,6 +29,16 @@ const char* base_name(const char* path) {
 // name, not the class.
 std::string_view class_name_for(const lock_map& map, validator_core::class_name_scratch& scratch) {
   if (map.name() != nullptr) return map.name();
+  if (map.origin() != nullptr) {
+    // Until a report names it better (unnamed_lock), a lock kept apart is its address.
+    char digits[2 * sizeof(void*)];
+    auto value = reinterpret_cast<std::uintptr_t>(map.lock_address());
+    auto [end, error] = std::to_chars(digits, digits + sizeof digits, value, 16);
+    (void)error;  // sized for any address
+    scratch.file = nullptr;
+    scratch.text.assign("0x").append(digits, end);
+    return scratch.text;
+  }
   const lockdep::source_location& where = map.where();
   if (where.file_name() == nullptr || where.file_name()[0] == '\0') return "lock_map";
   if (where.file_name() == scratch.file && where.line() == scratch.line) return scratch.text;
@@ -55,6 +65,15 @@ class_index register_class(thread_lock_state& state, lock_map& map, unsigned sub
       issue_capacity_report(state, "MAX_LOCKDEP_KEYS", "max_classes", shared.classes->capacity(),
                             ip);
       return no_class;
+    }
+    if (map.has_own_class() && map.name() == nullptr) {
+      lock_class& created = shared.classes->at(found);
+      created.unnamed_lock = map.lock_address();
+      // A lockdep lock is named after its construction site already: better than a first use.
+      const lock_origin* origin = map.origin();
+      created.first_used_at = origin == nullptr                   ? nullptr
+                              : origin->initialised_at != nullptr ? origin->initialised_at
+                                                                  : ip;
     }
   }
   lock_map_access::cached_class(map, subclass).store(found, std::memory_order_release);

@@ -80,6 +80,8 @@ class_index class_registry::create(const void* key, unsigned subclass, std::stri
   created.after.release();
   created.before.release();
   created.chains.clear();
+  created.unnamed_lock = nullptr;
+  created.first_used_at = nullptr;
   by_identity_[identity_of(key, subclass)] = index;
   // Publish last: the fast path treats a class whose identity matches as ready.
   identities_[index].store(identity_of(key, subclass), std::memory_order_release);

@@ -11,10 +11,11 @@
 #include <utility>
 #include <vector>
 
+#include "lock_names.hpp"
 #include "lockdep/output.hpp"
 #include "report_output.hpp"
-#include "thread_identity.hpp"
 #include "symbolization.hpp"
+#include "thread_identity.hpp"
 #include "validator_core.hpp"
 
 namespace lockdep::detail {
@@ -23,9 +24,10 @@ namespace {
 // A report issued inside this thread's current graph_section, delivered when it ends.
 struct undelivered_report {
   report finished;
-  // Function suppressions need symbolized frames, which exist only once the graph lock is
-  // released: the report may still be suppressed then, and turns the validator off only if not.
-  bool check_function_rules = false;
+  // Suppressions need the report's final class names and symbolized frames, which exist only
+  // once the graph lock is released: the report may still be suppressed then, and turns the
+  // validator off only if not.
+  bool check_suppressions = false;
   bool turn_off_if_kept = false;
   // What delivery needs of the configuration, copied under the graph lock: delivery runs
   // without it, while a testing reset may replace the configuration.
@@ -89,11 +91,15 @@ stack_trace raw_frames(std::span<const std::uintptr_t> addresses) {
   return frames;
 }
 
+}  // namespace
+
 stack_frame raw_frame(const void* ip) {
   stack_frame frame;
   frame.address = reinterpret_cast<std::uintptr_t>(ip);
   return frame;
 }
+
+namespace {
 
 void symbolize_frames(stack_trace& frames) {
   for (stack_frame& frame : frames) {
@@ -101,8 +107,13 @@ void symbolize_frames(stack_trace& frames) {
   }
 }
 
+void symbolize_frame(stack_frame& frame) {
+  if (frame.address != 0) frame = symbolize(frame.address);
+}
+
 void symbolize_lock(lock_description& lock) {
-  if (lock.acquired_at.address != 0) lock.acquired_at = symbolize(lock.acquired_at.address);
+  symbolize_frame(lock.acquired_at);
+  symbolize_frame(lock.name_source.first_used_at);
 }
 
 // Fills in function names, offsets and modules for every address the report holds.
@@ -110,49 +121,13 @@ void symbolize_report(report& finished) {
   symbolize_lock(finished.acquiring);
   symbolize_lock(finished.holding);
   for (lock_description& held : finished.held_locks) symbolize_lock(held);
-  for (dependency_step& step : finished.chain) symbolize_frames(step.trace);
+  for (dependency_step& step : finished.chain) {
+    symbolize_frames(step.trace);
+    symbolize_frame(step.name_source.first_used_at);
+  }
   symbolize_frames(finished.backtrace);
   for (thread_held_locks& thread : finished.all_held_locks) {
     for (lock_description& held : thread.locks) symbolize_lock(held);
-  }
-}
-
-void deliver(undelivered_report& pending) {
-  validator_core& shared = core();
-  report& finished = pending.finished;
-  symbolize_report(finished);
-  if (pending.check_function_rules) {
-    if (pending.rules->suppresses_by_function(finished)) {
-      std::lock_guard guard(shared.graph_lock);
-      --shared.reports_issued;
-      ++shared.suppressed_reports;
-      return;
-    }
-    if (pending.turn_off_if_kept) turn_validation_off();
-  }
-  // Written out before any listener sees it: a listener may end the process (a fail-fast test
-  // harness calling exit or abort), and the report's text must not go with it. The listeners
-  // lock is held throughout, so the listeners that chose the echo are the ones called.
-  {
-    std::lock_guard listening(shared.listeners_lock);
-    bool echo = shared.listeners.empty() ||
-                std::ranges::any_of(shared.listeners, &report_listener::echo_to_log);
-    if (echo || !pending.json_log_path.empty()) {
-      std::lock_guard guard(shared.output_lock);
-      if (echo) print_report(finished);
-      if (!pending.json_log_path.empty()) write_json_report(finished, pending.json_log_path);
-    }
-    // By index: a listener that ends the process may remove itself (calling_listeners).
-    struct calling_scope {
-      calling_scope() { validator_core::calling_listeners = true; }
-      ~calling_scope() { validator_core::calling_listeners = false; }
-    } calling;
-    for (std::size_t i = 0; i < shared.listeners.size(); ++i) {
-      shared.listeners[i]->on_report(finished);
-    }
-  }
-  if (finished.kind == report_kind::assertion_failed && pending.abort_on_assert) {
-    std::abort();
   }
 }
 
@@ -188,6 +163,48 @@ std::string report_id(const report& finished) {
       break;
   }
   return id;
+}
+
+void deliver(undelivered_report& pending) {
+  validator_core& shared = core();
+  report& finished = pending.finished;
+  symbolize_report(finished);
+  name_unnamed_locks(finished);
+  finished.id = report_id(finished);  // with the names the report now shows
+  if (pending.check_suppressions) {
+    if (pending.rules->suppresses_by_order(finished) ||
+        pending.rules->suppresses_by_function(finished)) {
+      std::lock_guard guard(shared.graph_lock);
+      --shared.reports_issued;
+      ++shared.suppressed_reports;
+      return;
+    }
+    if (pending.turn_off_if_kept) turn_validation_off();
+  }
+  // Written out before any listener sees it: a listener may end the process (a fail-fast test
+  // harness calling exit or abort), and the report's text must not go with it. The listeners
+  // lock is held throughout, so the listeners that chose the echo are the ones called.
+  {
+    std::lock_guard listening(shared.listeners_lock);
+    bool echo = shared.listeners.empty() ||
+                std::ranges::any_of(shared.listeners, &report_listener::echo_to_log);
+    if (echo || !pending.json_log_path.empty()) {
+      std::lock_guard guard(shared.output_lock);
+      if (echo) print_report(finished);
+      if (!pending.json_log_path.empty()) write_json_report(finished, pending.json_log_path);
+    }
+    // By index: a listener that ends the process may remove itself (calling_listeners).
+    struct calling_scope {
+      calling_scope() { validator_core::calling_listeners = true; }
+      ~calling_scope() { validator_core::calling_listeners = false; }
+    } calling;
+    for (std::size_t i = 0; i < shared.listeners.size(); ++i) {
+      shared.listeners[i]->on_report(finished);
+    }
+  }
+  if (finished.kind == report_kind::assertion_failed && pending.abort_on_assert) {
+    std::abort();
+  }
 }
 
 }  // namespace
@@ -226,10 +243,12 @@ lock_description describe(const lock_map& map, class_index lock_class, lock_acce
                           const void* ip) {
   const class_registry& classes = *core().classes;
   lock_description described;
-  described.instance = &map;
+  described.instance = map.lock_address();
   if (lock_class != no_class && lock_class <= classes.capacity() && classes.in_use(lock_class)) {
-    described.class_name = classes.at(lock_class).printable_name();
-    described.usage = usage_string(classes.at(lock_class).usage.load(std::memory_order_relaxed));
+    const auto& described_class = classes.at(lock_class);
+    described.class_name = described_class.printable_name();
+    described.name_source = name_source_of(described_class);
+    described.usage = usage_string(described_class.usage.load(std::memory_order_relaxed));
   } else {
     described.class_name = map.name() != nullptr ? map.name() : "<unknown>";
     described.usage = usage_string(0);
@@ -237,6 +256,13 @@ lock_description describe(const lock_map& map, class_index lock_class, lock_acce
   described.acquired_at = raw_frame(ip);
   described.access = access;
   return described;
+}
+
+unnamed_lock name_source_of(const lock_class& named) {
+  unnamed_lock source;
+  source.address = named.unnamed_lock;
+  source.first_used_at = raw_frame(named.first_used_at);
+  return source;
 }
 
 lock_description describe(const held_lock& held) {
@@ -263,8 +289,13 @@ report start_report(report_kind kind, const thread_lock_state& state, const void
 
 bool issue(report&& finished) {
   validator_core& shared = core();
+  // For keep_going's repeats: the names of unnamed locks are their addresses still, which tell
+  // the same classes apart as well.
   finished.id = report_id(finished);
-  if (shared.suppression_rules->suppresses_by_order(finished)) {
+  const suppressions& rules = *shared.suppression_rules;
+  // Order rules match class names: final already, unless a class is named at delivery.
+  const bool names_final = !has_unnamed_locks(finished);
+  if (names_final && rules.suppresses_by_order(finished)) {
     ++shared.suppressed_reports;
     return false;
   }
@@ -275,11 +306,12 @@ bool issue(report&& finished) {
   bool is_warn = finished.kind == report_kind::assertion_failed ||
                  finished.kind == report_kind::warning || finished.kind == report_kind::hung_task;
   bool turns_off = !shared.config.keep_going && !is_warn;
-  bool check_function_rules =
-      shared.suppression_rules->has_function_rules() && suppressions::applies_to(finished);
-  if (turns_off && !check_function_rules) turn_validation_off();
+  bool check_suppressions =
+      (rules.has_function_rules() || (!names_final && rules.has_order_rules())) &&
+      suppressions::applies_to(finished);
+  if (turns_off && !check_suppressions) turn_validation_off();
   if (undelivered == nullptr) undelivered = new std::vector<undelivered_report>;
-  undelivered->push_back({std::move(finished), check_function_rules, turns_off,
+  undelivered->push_back({std::move(finished), check_suppressions, turns_off,
                           shared.suppression_rules, shared.config.json_log_path,
                           shared.config.abort_on_assert});
   count_undelivered_report();

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "held_lock_stack.hpp"
+#include "lock_class.hpp"
 #include "lockdep/report.hpp"
 
 namespace lockdep::detail {
@@ -35,6 +36,11 @@ void forget_other_threads_deliveries();
 // locks and the current stack (starting at the frame that called the lock function `ip`).
 report start_report(report_kind kind, const thread_lock_state& state, const void* ip);
 
+// A frame holding only `ip` (symbolized at delivery).
+stack_frame raw_frame(const void* ip);
+// Where a report names `named` from, if it stands for one unnamed lock (see unnamed_lock).
+unnamed_lock name_source_of(const lock_class& named);
+
 lock_description describe(const held_lock& held);
 lock_description describe(const lock_map& map, class_index lock_class, lock_access access,
                           const void* ip);
@@ -48,9 +54,10 @@ stack_trace stored_stack(std::uint32_t trace);
 // Counts the report and turns validation off unless keep_going (in keep_going mode a report
 // whose id was issued before is dropped), then queues it for delivery when the enclosing
 // graph_section ends. A report matched by an `order:` suppression is only counted as
-// suppressed; one that `function:` suppressions may match is decided at delivery (its frames
-// are symbolized only then) and turns validation off only if it is kept. False when the report
-// was dropped here. Graph lock held.
+// suppressed; one that suppressions may match only once it is symbolized (`function:` rules;
+// `order:` rules when a class is named at delivery, see lock_names.hpp) is decided at delivery
+// and turns validation off only if it is kept. False when the report was dropped here. Graph
+// lock held.
 bool issue(report&& finished);
 
 // A report that a table is full: always turns validation off, like the kernel.

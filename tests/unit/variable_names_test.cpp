@@ -4,10 +4,14 @@
 
 #include <array>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <string>
+#include <vector>
 
-#include "lockdep/mutex.hpp"
+#include "lockdep/lockdep.hpp"
+#include "lockdep/testing.hpp"
 #include "symbolization.hpp"
 
 using lockdep::detail::static_variable_name;
@@ -91,4 +95,41 @@ TEST_CASE("a lock outside static storage has no variable name", "[names]") {
   CHECK(static_variable_name(&on_stack).empty());
   CHECK(static_variable_name(on_heap.get()).empty());
   CHECK(static_variable_name(nullptr).empty());
+}
+
+// Two members declared on one line: constructed without key or name, their classes would both
+// be named after that line (`variable_names_test.cpp:NN` and `...:NN#2`); in static storage the
+// report names each by its variable.
+struct transfer_account {
+  lockdep::mutex first, second;
+};
+transfer_account savings;
+
+TEST_CASE("a report names key-less library locks in static storage by their variables", "[names]") {
+  lockdep::testing::report_capture capture;
+  savings.first.lock();
+  savings.second.lock();
+  savings.second.unlock();
+  savings.first.unlock();
+  savings.second.lock();
+  savings.first.lock();
+  savings.first.unlock();
+  savings.second.unlock();
+  REQUIRE(capture.count() == 1);
+  const lockdep::report found = capture.only();
+  CHECK(found.acquiring.class_name == "savings.first");
+  CHECK(found.holding.class_name == "savings.second");
+  CHECK(found.cycle() == std::vector<std::string>{"savings.first", "savings.second"});
+  CHECK(found.id == "circular_dependency|savings.first|savings.second");
+}
+
+TEST_CASE("a key-less library lock outside static storage keeps its construction site", "[names]") {
+  lockdep::testing::report_capture capture;
+  auto heap_accounts = std::make_unique<transfer_account>();
+  heap_accounts->first.lock();
+  // A second lock() would hang for real; might_lock validates the same acquisition.
+  lockdep::might_lock(heap_accounts->first.lockdep_map());
+  heap_accounts->first.unlock();
+  REQUIRE(capture.count() == 1);
+  CHECK(capture.only().acquiring.class_name.starts_with("variable_names_test.cpp:"));
 }

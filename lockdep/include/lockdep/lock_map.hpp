@@ -32,6 +32,15 @@
 
 namespace lockdep {
 
+// A lock whose lock_map is kept apart from it (the LD_PRELOAD library keeps the maps of a
+// program's pthread locks in a table of its own): where the lock really is, and the call that
+// initialised it, from which reports name a lock the program gave no name. Its keeper keeps it
+// alive as long as the map.
+struct lock_origin {
+  const void* object = nullptr;          // the lock's address in the program
+  const void* initialised_at = nullptr;  // return address of its init call; nullptr: none seen
+};
+
 inline constexpr unsigned max_subclasses = 8;  // MAX_LOCKDEP_SUBCLASSES
 
 class LOCKDEP_CAPABILITY("mutex") lock_map {
@@ -43,6 +52,9 @@ class LOCKDEP_CAPABILITY("mutex") lock_map {
       : name_(name), where_(where) {}
   constexpr explicit lock_map(lock_class_key& key, unsigned subclass = 0)
       : key_(&key), name_(key.name()), default_subclass_(subclass) {}
+  // A map kept apart from its lock, with a class for that lock alone, named in reports after
+  // the lock's variable or the source line of `origin.initialised_at` (or of its first locking).
+  constexpr explicit lock_map(const lock_origin& origin) : origin_(&origin) {}
   lock_map(const lock_map&) = delete;
   lock_map& operator=(const lock_map&) = delete;
   // Forgets this instance's own class (if it has one) and reports a destroyed held lock.
@@ -63,6 +75,12 @@ class LOCKDEP_CAPABILITY("mutex") lock_map {
   const char* name() const { return name_; }
   const lockdep::source_location& where() const { return where_; }
   unsigned default_subclass() const { return default_subclass_; }
+  // The lock's address in the program: the origin's object, else this map's (it is inside its
+  // lock).
+  const void* lock_address() const {
+    return origin_ != nullptr ? origin_->object : static_cast<const void*>(this);
+  }
+  const lock_origin* origin() const { return origin_; }
   // What identifies the class: the key's address, or this map's own address.
   const void* class_identity() const {
     return key_ != nullptr ? static_cast<const void*>(key_) : static_cast<const void*>(this);
@@ -75,6 +93,7 @@ class LOCKDEP_CAPABILITY("mutex") lock_map {
   const lock_class_key* key_ = nullptr;
   const char* name_ = nullptr;
   lockdep::source_location where_{};
+  const lock_origin* origin_ = nullptr;
   unsigned default_subclass_ = 0;
   // Class index per subclass (0 = not looked up yet): lets the fast path skip the class table
   // lookup. Validated against the class's key before use, so a stale entry is harmless.

@@ -95,6 +95,17 @@ struct thread_identity {
   std::string text() const { return comm + "/" + std::to_string(tid); }
 };
 
+// Where the name of a class standing for one lock the program gave no name comes from (a lock
+// tracked under LD_PRELOAD, a lockdep lock constructed without key or name): delivery names the
+// class, before any listener or output sees the report, after the static variable holding the
+// lock (`inventory`, `tables[3].lock`), else the source line of `first_used_at`
+// (`connection.cpp:23`), else it keeps the name the validator gave it (the lock's address, or
+// its construction site).
+struct unnamed_lock {
+  const void* address = nullptr;  // nullptr: the class has a name of its own
+  stack_frame first_used_at;      // where it was initialised, else first locked; address 0: unknown
+};
+
 // One lock as the kernel's print_lock() shows it: instance, class, usage and where it was taken.
 struct lock_description {
   const void* instance = nullptr;  // the lock object's address
@@ -103,6 +114,7 @@ struct lock_description {
   stack_frame acquired_at;         // the acquisition (or release) call site
   lock_access access = lock_access::exclusive;
   bool trylock = false;
+  unnamed_lock name_source;  // where class_name came from, for an unnamed lock's class
 };
 
 // One `-> #N (class){usage}:` block of a circular report: the class and the stack trace that
@@ -111,6 +123,7 @@ struct dependency_step {
   std::string class_name;
   std::string usage;
   stack_trace trace;
+  unnamed_lock name_source;  // as lock_description::name_source
 };
 
 // One thread's entry in the hung-task report's `Showing all locks held in the system:`: a

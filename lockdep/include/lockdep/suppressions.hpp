@@ -46,6 +46,7 @@ class suppressions {
 
   bool empty() const { return orders_.empty() && functions_.empty(); }
   bool has_function_rules() const { return !functions_.empty(); }
+  bool has_order_rules() const { return !orders_.empty(); }
   // Whether the report can be suppressed at all (not a full table or a depth overflow).
   static bool applies_to(const report& candidate);
   // A rule on class names matches (needs no symbolized frames).
