@@ -145,6 +145,11 @@ bool add_dependency(validator_core& shared, const thread_lock_state& state, cons
                           shared.graph->capacity(), next.acquire_ip);
     return false;
   }
+  // The stack that first locked a lock with no name of its own, for reports to name it by.
+  if (lock_class& target = shared.classes->at(next.lock_class); target.first_use_pending) {
+    target.first_use_trace = trace;
+    target.first_use_pending = false;
+  }
   return true;
 }
 

@@ -2,11 +2,13 @@
 // graph lock), and forgetting classes when their key or their lock goes away.
 #include <algorithm>
 #include <charconv>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "fast_path.hpp"
 #include "report_builder.hpp"
+#include "stack_store.hpp"
 #include "validator_core.hpp"
 #include "validator_internal.hpp"
 
@@ -51,6 +53,37 @@ std::string_view class_name_for(const lock_map& map, validator_core::class_name_
   return scratch.text;
 }
 
+// The frames a lock's first use keeps: enough to get from the lock function through the
+// standard library's wrappers (not inlined at -O0: __gthread_mutex_lock, std::mutex::lock,
+// std::lock_guard's constructor) to the program's line.
+constexpr std::size_t first_use_frames = 8;
+
+// For the class of a lock the program gave no name: the lock, and where a report can say it
+// comes from. A lockdep lock is named after its construction site already, better than a first
+// use; a lock kept apart (LD_PRELOAD) by the call that initialised it, else by the stack that
+// first locks it (stored once per call path: locks created in a loop share it). Taken under
+// another lock, that stack is the one its first dependency records anyway, which
+// add_dependency() hands over: only a lock first taken alone pays for a stack of its own.
+void note_first_use(validator_core& shared, const thread_lock_state& state,
+                    class_index created_index, const lock_map& map, const void* ip) {
+  lock_class& created = shared.classes->at(created_index);
+  created.unnamed_lock = map.lock_address();
+  const lock_origin* origin = map.origin();
+  if (origin == nullptr) return;
+  if (origin->initialised_at != nullptr) {
+    const auto site = reinterpret_cast<std::uintptr_t>(origin->initialised_at);
+    created.first_use_trace = shared.stacks->intern(std::span(&site, 1));
+    return;
+  }
+  if (state.depth > 0) {
+    created.first_use_pending = true;
+    return;
+  }
+  std::uintptr_t frames[first_use_frames];
+  const std::size_t count = current_raw_stack(ip, frames, first_use_frames);
+  created.first_use_trace = shared.stacks->intern(std::span(frames, count));
+}
+
 class_index register_class(thread_lock_state& state, lock_map& map, unsigned subclass,
                            const void* ip) {
   busy_scope busy(state);
@@ -66,15 +99,7 @@ class_index register_class(thread_lock_state& state, lock_map& map, unsigned sub
                             ip);
       return no_class;
     }
-    if (map.has_own_class() && map.name() == nullptr) {
-      lock_class& created = shared.classes->at(found);
-      created.unnamed_lock = map.lock_address();
-      // A lockdep lock is named after its construction site already: better than a first use.
-      const lock_origin* origin = map.origin();
-      created.first_used_at = origin == nullptr                   ? nullptr
-                              : origin->initialised_at != nullptr ? origin->initialised_at
-                                                                  : ip;
-    }
+    if (map.has_own_class() && map.name() == nullptr) note_first_use(shared, state, found, map, ip);
   }
   lock_map_access::cached_class(map, subclass).store(found, std::memory_order_release);
   return found;

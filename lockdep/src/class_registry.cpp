@@ -81,7 +81,8 @@ class_index class_registry::create(const void* key, unsigned subclass, std::stri
   created.before.release();
   created.chains.clear();
   created.unnamed_lock = nullptr;
-  created.first_used_at = nullptr;
+  created.first_use_trace = 0;
+  created.first_use_pending = false;
   by_identity_[identity_of(key, subclass)] = index;
   // Publish last: the fast path treats a class whose identity matches as ready.
   identities_[index].store(identity_of(key, subclass), std::memory_order_release);

@@ -1,8 +1,10 @@
 #include "debug_info.hpp"
 
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <unistd.h>
 
+#include "function_names.hpp"
 #include "inlined_functions.hpp"
 
 namespace lockdep::detail {
@@ -42,6 +44,20 @@ void process_debug_info::locate(std::uintptr_t ip, std::uintptr_t object_base, s
   frame.file = file;
   frame.line = static_cast<unsigned>(line);
   add_inlined_functions(module, ip, frame);
+}
+
+void process_debug_info::name_function(std::uintptr_t ip, std::uintptr_t object_base,
+                                       stack_frame& frame) {
+  Dwfl_Module* module = module_of(ip, object_base);
+  if (module == nullptr) return;
+  GElf_Off offset = 0;
+  GElf_Sym symbol{};
+  const char* name = dwfl_module_addrinfo(module, ip, &offset, &symbol, nullptr, nullptr, nullptr);
+  if (name == nullptr || name[0] == '\0' || GELF_ST_TYPE(symbol.st_info) != STT_FUNC) return;
+  const std::uintptr_t start = ip - offset;
+  frame.function = readable_function_name(name);
+  frame.offset = frame.address - start;
+  frame.size = symbol.st_size;
 }
 
 std::string process_debug_info::variable_at(std::uintptr_t address, std::uintptr_t object_base) {

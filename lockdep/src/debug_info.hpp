@@ -33,6 +33,12 @@ class process_debug_info {
   // just have no location).
   void locate(std::uintptr_t ip, std::uintptr_t object_base, stack_frame& frame);
 
+  // Names frame.function (with offset and size) from the symbol table of the object loaded at
+  // object_base or of its separate debug file, which also has the functions a stripped
+  // library's dynamic symbols leave out (start_thread in libc, say). Leaves `frame` as it is
+  // when neither has a function symbol containing ip.
+  void name_function(std::uintptr_t ip, std::uintptr_t object_base, stack_frame& frame);
+
   // The static variable at `address`, inside the object loaded at object_base, as a C++
   // developer writes it: `inventory`, `(anonymous namespace)::stats`, `tables[3].lock`,
   // `tables+0x40` (see variable_names.hpp). Empty when `address` is in no variable of that

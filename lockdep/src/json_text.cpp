@@ -62,7 +62,9 @@ void append_json_frame(std::string& out, const stack_frame& frame) {
     if (i != 0) out += ',';
     append_json_inlined_function(out, frame.inlined[i]);
   }
-  out += "],\"text\":";
+  out += "],\"in_validator\":";
+  out += frame.in_validator ? "true" : "false";
+  out += ",\"text\":";
   append_json_string(out, frame.text());
   out += '}';
 }

@@ -59,11 +59,13 @@ struct lock_class {
   dependency_list before;             // locks held while this one was taken
   std::vector<std::uint32_t> chains;  // chain ids containing this class (may be stale)
   // A class standing for one lock the program gave no name (an LD_PRELOAD lock, a lockdep lock
-  // constructed without key or name): the lock's address, and the call that initialised it,
-  // else the one that first locked it (nullptr: named after its construction site). Reports
-  // name the class from them when delivered. nullptr for named classes.
+  // constructed without key or name): the lock's address, and in the stack store the call that
+  // initialised it, else the stack that first locked it (none: named after its construction
+  // site). Reports name the class from them when delivered. nullptr for named classes.
   const void* unnamed_lock = nullptr;
-  const void* first_used_at = nullptr;
+  std::uint32_t first_use_trace = 0;
+  // The first use is this lock's first dependency's trace, once recorded (see note_first_use).
+  bool first_use_pending = false;
 
   // "&type->s_umount_key#43/1"
   std::string printable_name() const;

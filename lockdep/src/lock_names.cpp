@@ -46,14 +46,27 @@ std::string_view subclass_suffix(std::string_view name) {
   return name.substr(slash);
 }
 
-// The lock's name without suffixes: its variable, else the line that first used it, else
-// nothing (the validator's own name stays).
-std::string name_of(const unnamed_lock& source) {
+// Code the program did not write: the validator's, and the C++ standard library's wrappers a
+// lock call goes through (std::lock_guard, std::mutex::lock, __gthread_mutex_lock), which an
+// unoptimised build does not inline.
+bool is_library_code(const stack_frame& frame) {
+  const auto is_library_function = [](std::string_view function) {
+    return function.starts_with("std::") || function.starts_with("__gnu_cxx::") ||
+           function.starts_with("__gthread_");
+  };
+  return frame.in_validator || is_library_function(frame.function) ||
+         frame.file.starts_with("/usr/include/");
+}
+
+// The lock's name without suffixes: its variable, else the program's line that first used it,
+// else nothing (the validator's own name stays).
+std::string name_of(const unnamed_lock& source, const stack_trace& first_use) {
   std::string variable = static_variable_name(source.address);
   if (!variable.empty()) return variable;
-  const stack_frame& first_use = source.first_used_at;
-  if (!first_use.file.empty() && first_use.line != 0) {
-    return std::string(base_name(first_use.file)) + ":" + std::to_string(first_use.line);
+  for (const stack_frame& frame : first_use) {
+    if (is_library_code(frame)) continue;
+    if (frame.file.empty() || frame.line == 0) return {};  // the program's, without a line
+    return std::string(base_name(frame.file)) + ":" + std::to_string(frame.line);
   }
   return {};
 }
@@ -79,7 +92,13 @@ void name_unnamed_locks(report& named) {
     bool known = false;
     for (const lock_name& seen : names) known = known || seen.address == address;
     if (known) continue;
-    std::string name = name_of(*found.source);
+    // A lock first taken in the very acquisition reported has no first use recorded yet: it is
+    // the report's own stack.
+    const bool first_use_now = found.source->named_by_first_use &&
+                               found.source->first_use.empty() &&
+                               found.source->address == named.acquiring.name_source.address;
+    std::string name =
+        name_of(*found.source, first_use_now ? named.backtrace : found.source->first_use);
     unsigned version = 1;
     for (const lock_name& seen : names) {
       if (!name.empty() && seen.name == name) ++version;

@@ -1,6 +1,7 @@
 #include "lockdep/options.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <csignal>
@@ -72,10 +73,20 @@ std::string apply(std::string_view key, std::string_view value, options& into) {
       {"keep_going", &options::keep_going},
       {"abort_on_assert", &options::abort_on_assert},
       {"source_locations", &options::source_locations},
+      {"absolute_paths", &options::absolute_paths},
+      {"std_frames", &options::std_frames},
   };
   for (const bool_option& option : flags) {
     if (key != option.key) continue;
     return parse_bool(value, into.*option.field) ? "" : "expects 0 or 1";
+  }
+  if (key == "source_root") {
+    if (value.empty() || value.front() != '/') return "expects an absolute directory";
+    into.source_root = value;
+    while (into.source_root.size() > 1 && into.source_root.back() == '/') {
+      into.source_root.pop_back();
+    }
+    return "";
   }
   if (key == "log_path") {
     if (value.empty()) return "expects a path, stderr or stdout";
@@ -156,10 +167,16 @@ const options& current_options() {
   static const options parsed = [] {
     options read;
     const char* text = std::getenv("LOCKDEP_OPTIONS");
-    if (text == nullptr) return read;
-    for (const option_error& error : parse_options(text, read)) {
-      std::fprintf(stderr, "lockdep: LOCKDEP_OPTIONS at offset %zu: %s; ignored\n", error.position,
-                   error.message.c_str());
+    if (text != nullptr) {
+      for (const option_error& error : parse_options(text, read)) {
+        std::fprintf(stderr, "lockdep: LOCKDEP_OPTIONS at offset %zu: %s; ignored\n",
+                     error.position, error.message.c_str());
+      }
+    }
+    // Read while the program starts, before a daemon's chdir("/") could change it.
+    if (read.source_root.empty()) {
+      char directory[4096];
+      if (getcwd(directory, sizeof directory) != nullptr) read.source_root = directory;
     }
     return read;
   }();

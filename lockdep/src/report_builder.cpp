@@ -113,7 +113,7 @@ void symbolize_frame(stack_frame& frame) {
 
 void symbolize_lock(lock_description& lock) {
   symbolize_frame(lock.acquired_at);
-  symbolize_frame(lock.name_source.first_used_at);
+  symbolize_frames(lock.name_source.first_use);
 }
 
 // Fills in function names, offsets and modules for every address the report holds.
@@ -123,7 +123,7 @@ void symbolize_report(report& finished) {
   for (lock_description& held : finished.held_locks) symbolize_lock(held);
   for (dependency_step& step : finished.chain) {
     symbolize_frames(step.trace);
-    symbolize_frame(step.name_source.first_used_at);
+    symbolize_frames(step.name_source.first_use);
   }
   symbolize_frames(finished.backtrace);
   for (thread_held_locks& thread : finished.all_held_locks) {
@@ -261,7 +261,8 @@ lock_description describe(const lock_map& map, class_index lock_class, lock_acce
 unnamed_lock name_source_of(const lock_class& named) {
   unnamed_lock source;
   source.address = named.unnamed_lock;
-  source.first_used_at = raw_frame(named.first_used_at);
+  source.first_use = stored_stack(named.first_use_trace);
+  source.named_by_first_use = named.first_use_trace != 0 || named.first_use_pending;
   return source;
 }
 

@@ -35,6 +35,16 @@ const std::string& ident_line() {
 
 using lines = std::vector<std::string>;
 
+text_options configured_text_options() {
+  const options& configured = current_options();
+  text_options shown;
+  shown.source_locations = configured.source_locations;
+  shown.absolute_paths = configured.absolute_paths;
+  shown.source_root = configured.source_root;
+  shown.std_frames = configured.std_frames;
+  return shown;
+}
+
 std::string hex16(std::uintptr_t value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(value));
@@ -73,16 +83,16 @@ const std::string& hardware_name() {
 
 // print_lock(): `<instance> (<class>)<usage>, at: <site>`. One location: the line in the
 // site's own function, which is the one the user wrote even when the lock call was inlined.
-std::string lock_text(const lock_description& lock) {
+std::string lock_text(const lock_description& lock, const text_options& shown) {
   return hex16(lock.instance) + " (" + lock.class_name + ")" + lock.usage +
-         ", at: " + lock.acquired_at.decoded_text();
+         ", at: " + lock.acquired_at.decoded_text(shown);
 }
 
 // print_ip_sym(): `[<address>] %pS`. decode_stacktrace.sh drops the address from a line it
 // decodes.
-std::string ip_sym_text(const stack_frame& site) {
+std::string ip_sym_text(const stack_frame& site, const text_options& shown) {
   const std::string plain = site.text();
-  std::string decoded = site.decoded_text();
+  std::string decoded = site.decoded_text(shown);
   return decoded != plain ? decoded : "[<" + hex16(site.address) + ">] " + plain;
 }
 
@@ -100,7 +110,7 @@ void add_header(lines& out, const std::string& title, std::size_t width) {
   out.push_back(std::string(width, '-'));
 }
 
-void add_held_locks(lines& out, const report& r) {
+void add_held_locks(lines& out, const report& r, const text_options& shown) {
   const std::string task = r.thread.text();
   const std::size_t count = r.held_locks.size();
   if (count == 0) {
@@ -110,35 +120,81 @@ void add_held_locks(lines& out, const report& r) {
   out.push_back(std::to_string(count) + (count > 1 ? " locks" : " lock") + " held by " + task +
                 ":");
   for (std::size_t i = 0; i < count; ++i) {
-    out.push_back(" #" + std::to_string(i) + ": " + lock_text(r.held_locks[i]));
+    out.push_back(" #" + std::to_string(i) + ": " + lock_text(r.held_locks[i], shown));
   }
 }
 
-void add_trace(lines& out, const stack_trace& trace, std::size_t indent) {
+// C++ standard library code: its functions (libstdc++'s thread layer, __gthread_*, too), and
+// the library's own frames.
+bool is_standard_library(const std::string& function, const std::string& module) {
+  return function.starts_with("std::") || function.starts_with("__gnu_cxx::") ||
+         function.starts_with("__gthread_") || module.starts_with("libstdc++") ||
+         module.starts_with("libc++");
+}
+
+// A trace's lines, one per frame and inlined function, each saying whose code it is.
+struct trace_line {
+  std::string text;
+  bool standard_library;
+  bool program;  // neither the standard library's nor the validator's
+};
+
+std::vector<trace_line> trace_lines(const stack_trace& trace, const text_options& shown) {
+  std::vector<trace_line> decoded;
   for (const stack_frame& frame : trace) {
-    for (const std::string& line : frame.decoded_lines()) {
-      out.push_back(std::string(indent, ' ') + line);
+    std::vector<std::string> texts = frame.decoded_lines(shown);
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      const bool inlined = i < frame.inlined.size();
+      const std::string& function = inlined ? frame.inlined[i].function : frame.function;
+      const bool standard_library = is_standard_library(function, frame.module);
+      decoded.push_back(
+          {std::move(texts[i]), standard_library, !standard_library && !frame.in_validator});
     }
   }
+  return decoded;
 }
 
-void add_call_trace(lines& out, const report& r) {
+// Runs of standard library lines are folded into one unless shown.std_frames: std::thread's,
+// std::function's and std::invoke's plumbing between the program's frames. The lines above
+// the program's first own line stay: they tell how the lock was taken (std::mutex::lock,
+// std::lock_guard's constructor).
+void add_trace(lines& out, const stack_trace& trace, std::size_t indent,
+               const text_options& shown) {
+  const std::vector<trace_line> decoded = trace_lines(trace, shown);
+  const std::string margin(indent, ' ');
+  bool below_program = false;
+  for (std::size_t i = 0; i < decoded.size();) {
+    std::size_t run = 0;
+    while (below_program && i + run < decoded.size() && decoded[i + run].standard_library) ++run;
+    if (run >= 2 && !shown.std_frames) {
+      out.push_back(margin + "... " + std::to_string(run) +
+                    " C++ standard library frames (std_frames=1 shows them)");
+      i += run;
+      continue;
+    }
+    below_program = below_program || decoded[i].program;
+    out.push_back(margin + decoded[i].text);
+    ++i;
+  }
+}
+
+void add_call_trace(lines& out, const report& r, const text_options& shown) {
   out.push_back("Call Trace:");
-  add_trace(out, r.backtrace, 1);
+  add_trace(out, r.backtrace, 1, shown);
 }
 
 // dump_stack(): the task line, the hardware line and the trace.
-void add_dump_stack(lines& out, const report& r) {
+void add_dump_stack(lines& out, const report& r, const text_options& shown) {
   out.push_back("CPU: " + std::to_string(r.cpu) + " PID: " + std::to_string(r.thread.tid) +
                 " Comm: " + r.thread.comm + " Not tainted " + release_name + " " + version_name);
   out.push_back("Hardware name: " + hardware_name());
-  add_call_trace(out, r);
+  add_call_trace(out, r, shown);
 }
 
-void add_stack_backtrace(lines& out, const report& r) {
+void add_stack_backtrace(lines& out, const report& r, const text_options& shown) {
   out.emplace_back();
   out.push_back("stack backtrace:");
-  add_dump_stack(out, r);
+  add_dump_stack(out, r, shown);
 }
 
 // The kernel has no such line; a userspace user needs to know which knob raises the limit.
@@ -146,15 +202,15 @@ void add_limit_hint(lines& out, const report& r) {
   out.push_back("Raise the limit with LOCKDEP_OPTIONS=" + r.limit_option + "=<N>.");
 }
 
-void add_trying_and_holding(lines& out, const report& r) {
+void add_trying_and_holding(lines& out, const report& r, const text_options& shown) {
   out.push_back(r.thread.text() + " is trying to acquire lock:");
-  out.push_back(lock_text(r.acquiring));
+  out.push_back(lock_text(r.acquiring, shown));
   out.emplace_back();
   out.push_back("but task is already holding lock:");
-  out.push_back(lock_text(r.holding));
+  out.push_back(lock_text(r.holding, shown));
 }
 
-void add_dependency_chain(lines& out, const report& r) {
+void add_dependency_chain(lines& out, const report& r, const text_options& shown) {
   out.push_back("the existing dependency chain (in reverse order) is:");
   const std::size_t count = r.chain.size();
   for (std::size_t i = 0; i < count; ++i) {
@@ -162,7 +218,7 @@ void add_dependency_chain(lines& out, const report& r) {
     out.emplace_back();
     out.push_back("-> #" + std::to_string(count - 1 - i) + " (" + step.class_name + ")" +
                   step.usage + ":");
-    add_trace(out, step.trace, 7);
+    add_trace(out, step.trace, 7, shown);
   }
 }
 
@@ -192,28 +248,28 @@ void add_circular_scenario(lines& out, const report& r) {
   out.emplace_back();
 }
 
-lines circular_lines(const report& r) {
+lines circular_lines(const report& r, const text_options& shown) {
   lines out;
   add_header(out, "WARNING: possible circular locking dependency detected", 54);
-  add_trying_and_holding(out, r);
+  add_trying_and_holding(out, r, shown);
   out.emplace_back();
   out.push_back("which lock already depends on the new lock.");
   out.emplace_back();
   out.emplace_back();
-  add_dependency_chain(out, r);
+  add_dependency_chain(out, r, shown);
   out.emplace_back();
   out.push_back("other info that might help us debug this:");
   out.emplace_back();
   add_circular_scenario(out, r);
-  add_held_locks(out, r);
-  add_stack_backtrace(out, r);
+  add_held_locks(out, r, shown);
+  add_stack_backtrace(out, r, shown);
   return out;
 }
 
-lines recursive_lines(const report& r) {
+lines recursive_lines(const report& r, const text_options& shown) {
   lines out;
   add_header(out, "WARNING: possible recursive locking detected", 44);
-  add_trying_and_holding(out, r);
+  add_trying_and_holding(out, r, shown);
   out.emplace_back();
   // Unlike the circular report, no blank line before the scenario here.
   out.push_back("other info that might help us debug this:");
@@ -228,44 +284,44 @@ lines recursive_lines(const report& r) {
   out.emplace_back();
   out.push_back(" May be due to missing lock nesting notation");
   out.emplace_back();
-  add_held_locks(out, r);
-  add_stack_backtrace(out, r);
+  add_held_locks(out, r, shown);
+  add_stack_backtrace(out, r, shown);
   return out;
 }
 
-lines bad_unlock_lines(const report& r) {
+lines bad_unlock_lines(const report& r, const text_options& shown) {
   lines out;
   add_header(out, "WARNING: bad unlock balance detected!", 37);
   out.push_back(r.thread.text() + " is trying to release lock (" + r.acquiring.class_name +
                 ") at:");
-  out.push_back(ip_sym_text(r.acquiring.acquired_at));
+  out.push_back(ip_sym_text(r.acquiring.acquired_at, shown));
   out.push_back("but there are no more locks to release!");
   out.emplace_back();
   out.push_back("other info that might help us debug this:");
-  add_held_locks(out, r);
-  add_stack_backtrace(out, r);
+  add_held_locks(out, r, shown);
+  add_stack_backtrace(out, r, shown);
   return out;
 }
 
-lines held_lock_freed_lines(const report& r) {
+lines held_lock_freed_lines(const report& r, const text_options& shown) {
   lines out;
   add_header(out, "WARNING: held lock freed!", 25);
   // The kernel prints the last freed byte, not the end of the range.
   const auto last = reinterpret_cast<std::uintptr_t>(r.freed_to) - 1;
   out.push_back(r.thread.text() + " is freeing memory " + hex16(r.freed_from) + "-" + hex16(last) +
                 ", with a lock still held there!");
-  out.push_back(lock_text(r.holding));
-  add_held_locks(out, r);
-  add_stack_backtrace(out, r);
+  out.push_back(lock_text(r.holding, shown));
+  add_held_locks(out, r, shown);
+  add_stack_backtrace(out, r, shown);
   return out;
 }
 
-lines locks_held_at_exit_lines(const report& r) {
+lines locks_held_at_exit_lines(const report& r, const text_options& shown) {
   lines out;
   // The separators stay 36 wide whatever the task name's length, as in the kernel.
   add_header(out, "WARNING: " + r.thread.text() + " still has locks held!", 36);
-  add_held_locks(out, r);
-  add_stack_backtrace(out, r);
+  add_held_locks(out, r, shown);
+  add_stack_backtrace(out, r, shown);
   return out;
 }
 
@@ -275,61 +331,61 @@ void add_lockdep_off(lines& out, const std::string& message) {
   out.push_back("turning off the locking correctness validator.");
 }
 
-lines lock_depth_overflow_lines(const report& r) {
+lines lock_depth_overflow_lines(const report& r, const text_options& shown) {
   lines out;
   add_lockdep_off(out, "BUG: MAX_LOCK_DEPTH too low!");
   out.push_back("depth: " + std::to_string(r.depth) + "  max: " + std::to_string(r.limit_value) +
                 "!");
   add_limit_hint(out, r);
-  add_held_locks(out, r);
-  add_stack_backtrace(out, r);
+  add_held_locks(out, r, shown);
+  add_stack_backtrace(out, r, shown);
   return out;
 }
 
-lines capacity_exhausted_lines(const report& r) {
+lines capacity_exhausted_lines(const report& r, const text_options& shown) {
   lines out;
   add_lockdep_off(out, "BUG: " + r.limit_name + " too low!");
   add_limit_hint(out, r);
-  add_stack_backtrace(out, r);
+  add_stack_backtrace(out, r, shown);
   return out;
 }
 
-lines invalid_subclass_lines(const report& r) {
+lines invalid_subclass_lines(const report& r, const text_options& shown) {
   lines out;
   add_lockdep_off(out, "BUG: looking up invalid subclass: " + std::to_string(r.subclass));
-  add_stack_backtrace(out, r);
+  add_stack_backtrace(out, r, shown);
   return out;
 }
 
 // A failed lockdep_assert_*() is a WARN_ON in the kernel, so it renders as a WARN splat.
-lines assertion_failed_lines(const report& r) {
+lines assertion_failed_lines(const report& r, const text_options& shown) {
   lines out;
   out.push_back("------------[ cut here ]------------");
   // The kernel's `at file:line function`: assertion_site.function carries both.
   out.push_back("WARNING: CPU: " + std::to_string(r.cpu) + " PID: " + std::to_string(r.thread.tid) +
                 " at " + r.assertion_site.function);
   out.push_back(r.assertion);
-  if (r.acquiring.instance != nullptr) out.push_back(" lock: " + lock_text(r.acquiring));
-  add_held_locks(out, r);
-  add_call_trace(out, r);
+  if (r.acquiring.instance != nullptr) out.push_back(" lock: " + lock_text(r.acquiring, shown));
+  add_held_locks(out, r, shown);
+  add_call_trace(out, r, shown);
   out.push_back("---[ end trace 0000000000000000 ]---");
   return out;
 }
 
-void add_held_locks_of(lines& out, const thread_held_locks& thread) {
+void add_held_locks_of(lines& out, const thread_held_locks& thread, const text_options& shown) {
   const std::size_t count = thread.held_count;
   out.push_back(std::to_string(count) + (count > 1 ? " locks" : " lock") + " held by " +
                 thread.thread.text() + ":");
   // lockdep_print_held_locks() stops here for a task that is running.
   for (std::size_t i = 0; i < thread.locks.size(); ++i) {
-    out.push_back(" #" + std::to_string(i) + ": " + lock_text(thread.locks[i]));
+    out.push_back(" #" + std::to_string(i) + ": " + lock_text(thread.locks[i], shown));
   }
 }
 
 // kernel/hung_task.c's check_hung_task() (5.6) for a task blocked in uninterruptible sleep,
 // then debug_show_all_locks(). sched_show_task's line: comm, state D, free stack (unknown here:
 // 0), pid, ppid and thread flags.
-lines hung_task_lines(const report& r) {
+lines hung_task_lines(const report& r, const text_options& shown) {
   lines out;
   out.push_back("INFO: task " + r.thread.comm + ":" + std::to_string(r.thread.tid) +
                 " blocked for more than " + std::to_string(static_cast<long>(r.blocked_seconds)) +
@@ -341,14 +397,14 @@ lines hung_task_lines(const report& r) {
                 r.thread.comm.c_str(), 0UL, r.thread.tid, static_cast<long>(getppid()), 0UL);
   out.push_back(task_line);
   out.push_back("Call Trace:");
-  add_trace(out, r.backtrace, 1);
+  add_trace(out, r.backtrace, 1, shown);
   if (r.validator_off) {
     out.push_back("INFO: lockdep is turned off.");  // debug_show_all_locks() once !debug_locks
     return out;
   }
   out.push_back("");
   out.push_back("Showing all locks held in the system:");
-  for (const thread_held_locks& thread : r.all_held_locks) add_held_locks_of(out, thread);
+  for (const thread_held_locks& thread : r.all_held_locks) add_held_locks_of(out, thread, shown);
   out.push_back("");
   out.push_back("=============================================");
   out.push_back("");
@@ -361,6 +417,7 @@ report without_source_locations(report r) {
     frame.file.clear();
     frame.line = 0;
     frame.inlined.clear();
+    frame.in_validator = false;
   };
   forget(r.acquiring.acquired_at);
   forget(r.holding.acquired_at);
@@ -415,39 +472,47 @@ std::vector<std::string> report::cycle() const {
 }
 
 std::vector<std::string> report::kernel_lines() const {
-  return kernel_lines(current_options().source_locations);
+  return kernel_lines(configured_text_options());
 }
 
 std::vector<std::string> report::kernel_lines(bool source_locations) const {
-  if (!source_locations) return without_source_locations(*this).kernel_lines(true);
+  text_options shown = configured_text_options();
+  shown.source_locations = source_locations;
+  return kernel_lines(shown);
+}
+
+std::vector<std::string> report::kernel_lines(const text_options& shown) const {
+  if (!shown.source_locations) {
+    return without_source_locations(*this).kernel_lines(text_options{});
+  }
   switch (kind) {
     case report_kind::circular_dependency:
-      return circular_lines(*this);
+      return circular_lines(*this, shown);
     case report_kind::recursive_locking:
-      return recursive_lines(*this);
+      return recursive_lines(*this, shown);
     case report_kind::bad_unlock_balance:
-      return bad_unlock_lines(*this);
+      return bad_unlock_lines(*this, shown);
     case report_kind::held_lock_freed:
-      return held_lock_freed_lines(*this);
+      return held_lock_freed_lines(*this, shown);
     case report_kind::locks_held_at_exit:
-      return locks_held_at_exit_lines(*this);
+      return locks_held_at_exit_lines(*this, shown);
     case report_kind::lock_depth_overflow:
-      return lock_depth_overflow_lines(*this);
+      return lock_depth_overflow_lines(*this, shown);
     case report_kind::capacity_exhausted:
-      return capacity_exhausted_lines(*this);
+      return capacity_exhausted_lines(*this, shown);
     case report_kind::invalid_subclass:
-      return invalid_subclass_lines(*this);
+      return invalid_subclass_lines(*this, shown);
     case report_kind::assertion_failed:
     case report_kind::warning:
-      return assertion_failed_lines(*this);
+      return assertion_failed_lines(*this, shown);
     case report_kind::hung_task:
-      return hung_task_lines(*this);
+      return hung_task_lines(*this, shown);
   }
   return {};
 }
 
 std::string report::kernel_text() const {
-  return kernel_text(current_options().source_locations);
+  return kernel_text(configured_text_options().source_locations);
 }
 
 std::string report::kernel_text(bool source_locations) const {

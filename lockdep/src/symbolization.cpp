@@ -142,6 +142,28 @@ resolved_frame resolve(std::uintptr_t address, bool is_return_address) {
   return resolved;
 }
 
+// The directory of the validator's sources (`.../lockdep`), from where this file was compiled.
+std::string_view validator_source_root() {
+  constexpr std::string_view this_file = __FILE__;
+  constexpr std::string_view below_root = "/src/symbolization.cpp";
+  if (!this_file.ends_with(below_root)) return {};
+  return this_file.substr(0, this_file.size() - below_root.size());
+}
+
+// The validator's own code: its LD_PRELOAD libraries, and its sources compiled into a program
+// (the lock types' lock functions). A trace shows such a frame by its function only, the lock
+// function the program called, and nothing inlined into it.
+void mark_validator_code(stack_frame& frame) {
+  static const std::string_view root = validator_source_root();
+  const std::string_view file = frame.file;
+  const bool own_source = !root.empty() && file.starts_with(root) &&
+                          (file.substr(root.size()).starts_with("/src/") ||
+                           file.substr(root.size()).starts_with("/preload/"));
+  frame.in_validator =
+      own_source || frame.module == "liblockdep_preload" || frame.module == "liblockdep_free_watch";
+  if (frame.in_validator) frame.inlined.clear();
+}
+
 // Code addresses are few, but arbitrary addresses could be passed in; forgetting everything now
 // and then keeps the cache bounded.
 constexpr std::size_t max_cached_frames = 1 << 16;
@@ -182,8 +204,12 @@ stack_frame symbolize(std::uintptr_t address, bool is_return_address) {
   std::lock_guard lock(cache.mutex);
   // Under the mutex: the libdwfl session is shared and not thread-safe (see process_debug_info).
   if (resolved.object_base != 0) {
+    if (resolved.frame.function.empty()) {
+      cache.debug_info.name_function(resolved.ip, resolved.object_base, resolved.frame);
+    }
     cache.debug_info.locate(resolved.ip, resolved.object_base, resolved.frame);
   }
+  mark_validator_code(resolved.frame);
   if (frames.size() >= max_cached_frames) frames.clear();
   frames.emplace(address, resolved.frame);
   return resolved.frame;

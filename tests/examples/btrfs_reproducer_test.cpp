@@ -45,6 +45,8 @@ std::vector<std::string> normalize(const std::vector<std::string>& lines,
   const std::regex frame_line(R"(^(.*?)\+0x[0-9a-f]+/0x[0-9a-f]+( \[[^\]]+\])?$)");
   const std::regex decoded_frame_line(R"(^(.*?) \(.+:[1-9][0-9]*\)( \S+)?$)");
   const std::regex unnamed_frame(R"(^0x[0-9a-f]+( \[[^\]]+\])?$)");
+  // Standard library frames folded into one line (text_options::std_frames) stand for frames.
+  const std::regex folded_frames(R"(^\.\.\. \d+ C\+\+ standard library frames .*$)");
   for (std::size_t i = title - 1; i < lines.size(); ++i) {
     std::string line = squeeze(lines[i]);
     if (line.empty()) continue;
@@ -56,7 +58,7 @@ std::vector<std::string> normalize(const std::vector<std::string>& lines,
     } else if (std::regex_match(line, match, frame_line) ||
                (decoded_frames && std::regex_match(line, match, decoded_frame_line))) {
       line = "FRAME " + std::regex_replace(match[1].str(), std::regex(R"(\.part\.\d+$)"), "");
-    } else if (std::regex_match(line, unnamed_frame)) {
+    } else if (std::regex_match(line, unnamed_frame) || std::regex_match(line, folded_frames)) {
       line = "FRAME ?";
     }
     line = std::regex_replace(line, std::regex(R"((\w)/\d+( |:|$))"), "$1/PID$2");

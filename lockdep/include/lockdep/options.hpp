@@ -22,6 +22,14 @@ struct options {
   // for each function inlined there. false: exactly the kernel's text. Reports' data (and
   // their JSON) carry the file, line and inlined functions either way.
   bool source_locations = true;
+  // Paths in decoded frames: those under source_root relative to it (`src/shop.cpp:12`), as
+  // decode_stacktrace.sh strips its base path; absolute_paths=1 shows them as recorded. An
+  // empty source_root in LOCKDEP_OPTIONS means the working directory the program started in.
+  bool absolute_paths = false;
+  std::string source_root;
+  // Show every C++ standard library frame of a trace; by default runs of them below the
+  // program's own frames (std::thread's and std::function's plumbing) are one line.
+  bool std_frames = false;
   // Where reports go: "stderr" (default), "stdout", or a file path (appended).
   std::string log_path = "stderr";
   // Reports as JSON lines (report::json()), appended to this file as well; empty: none.

@@ -17,6 +17,22 @@
 
 namespace lockdep {
 
+// How a report's text shows its frames. Only the text: the report's data keeps every frame, its
+// full path and its inlined functions whatever is chosen here.
+struct text_options {
+  // Frames whose source line is known as scripts/decode_stacktrace.sh decodes them, with a line
+  // per inlined function; false: exactly the kernel's text (`function+0xoff/0xsize [module]`),
+  // which ignores the options below.
+  bool source_locations = true;
+  // Paths under source_root shown relative to it, as decode_stacktrace.sh strips its base
+  // path; true, or an empty source_root: paths as the debug information records them.
+  bool absolute_paths = false;
+  std::string source_root;
+  // Runs of two or more C++ standard library frames below the program's first own frame
+  // (std::thread's and std::function's plumbing) as one line saying how many; true: each one.
+  bool std_frames = false;
+};
+
 // A function the compiler inlined into a frame's code, and the line running in it: one entry of
 // what `eu-addr2line -i -f` answers for the frame's address.
 struct inlined_function {
@@ -25,7 +41,7 @@ struct inlined_function {
   unsigned line = 0;     // from 1; 0 when unknown
 
   // `function (file:line)`, or `function` when the line is unknown.
-  std::string decoded_text() const;
+  std::string decoded_text(const text_options& shown = {}) const;
 };
 
 // One symbolized code address, printed as the kernel's `%pS`: `function+0xoff/0xsize [module]`.
@@ -49,17 +65,22 @@ struct stack_frame {
   // `file`:`line`. Together with the frame itself, the chain `eu-addr2line -i -f` prints. Empty
   // when the code is not inlined, or when the debug information does not say.
   std::vector<inlined_function> inlined;
+  // Code of the validator itself: the lock function the program called (the LD_PRELOAD
+  // interposer's pthread_mutex_lock, lockdep::mutex::lock), which starts a trace. Its inlined
+  // functions are not kept; decoded text shows it by its function alone.
+  bool in_validator = false;
 
   // `function+0xoff/0xsize [module]`; `0x<address> [module]` when the function is unknown.
   std::string text() const;
   // The frame as the kernel's scripts/decode_stacktrace.sh decodes text() when the function and
   // its source line are known: `function (file:line)`, then ` module` (without brackets, as the
   // script prints it). text() otherwise. Inlined functions are not shown: see decoded_lines().
-  std::string decoded_text() const;
+  // The validator's own frame (in_validator): its function alone. Paths as `shown` says.
+  std::string decoded_text(const text_options& shown = {}) const;
   // The frame as a trace prints it decoded: one line per inlined function, innermost first,
   // each `function (file:line) (inlined)`, then decoded_text(). Just decoded_text() when
   // nothing was inlined.
-  std::vector<std::string> decoded_lines() const;
+  std::vector<std::string> decoded_lines(const text_options& shown = {}) const;
 };
 
 using stack_trace = std::vector<stack_frame>;
@@ -98,12 +119,18 @@ struct thread_identity {
 // Where the name of a class standing for one lock the program gave no name comes from (a lock
 // tracked under LD_PRELOAD, a lockdep lock constructed without key or name): delivery names the
 // class, before any listener or output sees the report, after the static variable holding the
-// lock (`inventory`, `tables[3].lock`), else the source line of `first_used_at`
+// lock (`inventory`, `tables[3].lock`), else the program's source line in `first_use`
 // (`connection.cpp:23`), else it keeps the name the validator gave it (the lock's address, or
 // its construction site).
 struct unnamed_lock {
   const void* address = nullptr;  // nullptr: the class has a name of its own
-  stack_frame first_used_at;      // where it was initialised, else first locked; address 0: unknown
+  // The call that initialised the lock (one frame), else the innermost frames of the stack that
+  // first locked it, from the lock function; empty when unknown.
+  stack_trace first_use;
+  // Named by first_use when it is not in static storage (a lock kept apart from its map, as the
+  // LD_PRELOAD mode keeps them); false: by its construction site (a lockdep lock), and
+  // first_use is empty.
+  bool named_by_first_use = false;
 };
 
 // One lock as the kernel's print_lock() shows it: instance, class, usage and where it was taken.
@@ -189,10 +216,13 @@ struct report {
   // source line is known are printed decoded, as after the kernel's scripts/decode_stacktrace.sh,
   // unless LOCKDEP_OPTIONS has source_locations=0: a trace's frames with a line per inlined
   // function (stack_frame::decoded_lines()), a lock's `at:` with the line in its function
-  // (stack_frame::decoded_text()).
+  // (stack_frame::decoded_text()). Paths and standard library frames as LOCKDEP_OPTIONS says
+  // (absolute_paths, source_root, std_frames: see text_options).
   std::vector<std::string> kernel_lines() const;
   // The same with source lines chosen here: false gives exactly the kernel's text.
   std::vector<std::string> kernel_lines(bool source_locations) const;
+  // The text as `shown` says (text_options).
+  std::vector<std::string> kernel_lines(const text_options& shown) const;
   // kernel_lines() joined with '\n' (and a final newline).
   std::string kernel_text() const;
   std::string kernel_text(bool source_locations) const;
