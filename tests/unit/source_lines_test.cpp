@@ -309,13 +309,15 @@ TEST_CASE("JSON frames carry the file and line, empty and 0 when unknown",
   std::string json;
   lockdep::detail::append_json_frame(json, frame);
   CHECK(json == R"({"address":"0x401234","function":"take","offset":4,"size":16,"module":"",)"
-                R"("file":"/src/app/take.cpp","line":42,"inlined":[],"text":"take+0x4/0x10"})");
+                R"("file":"/src/app/take.cpp","line":42,"inlined":[],"in_validator":false,)"
+                R"("text":"take+0x4/0x10"})");
 
   frame.file.clear();
   frame.line = 0;
   json.clear();
   lockdep::detail::append_json_frame(json, frame);
-  CHECK(json.find(R"("module":"","file":"","line":0,"inlined":[],"text":)") != std::string::npos);
+  CHECK(json.find(R"("module":"","file":"","line":0,"inlined":[],"in_validator":false,"text":)") !=
+        std::string::npos);
 }
 
 namespace {
