@@ -34,16 +34,17 @@ void report_assertion(const lock_map& map, const char* expression, lockdep::sour
   thread_lock_state* state = answering_state();
   if (state == nullptr) return;
   detail::busy_scope busy(*state);
-  detail::graph_section section;
-  report failed = detail::start_report(report_kind::assertion_failed, *state, ip);
-  std::int32_t held = find_held(*state, map);
-  failed.acquiring = held >= 0
-                         ? detail::describe(state->held[held])
-                         : detail::describe(map, detail::no_class, lock_access::exclusive, nullptr);
-  failed.assertion = expression;
-  failed.assertion_site.function = std::string(where.file_name()) + ":" +
-                                   std::to_string(where.line()) + " " + where.function_name();
-  detail::issue(std::move(failed));
+  detail::in_graph_section([&] {
+    report failed = detail::start_report(report_kind::assertion_failed, *state, ip);
+    std::int32_t held = find_held(*state, map);
+    failed.acquiring =
+        held >= 0 ? detail::describe(state->held[held])
+                  : detail::describe(map, detail::no_class, lock_access::exclusive, nullptr);
+    failed.assertion = expression;
+    failed.assertion_site.function = std::string(where.file_name()) + ":" +
+                                     std::to_string(where.line()) + " " + where.function_name();
+    detail::issue(std::move(failed));
+  });
 }
 
 }  // namespace
@@ -131,12 +132,13 @@ void report_held_locks_freed(const void* from, std::size_t size, const void* ip,
   if (freed_entry == state->depth) return;
   {
     detail::busy_scope busy(*state);
-    detail::graph_section section;
-    report freed = detail::start_report(report_kind::held_lock_freed, *state, ip);
-    freed.holding = detail::describe(state->held[freed_entry]);
-    freed.freed_from = from;
-    freed.freed_to = static_cast<const char*>(from) + size;
-    detail::issue(std::move(freed));
+    detail::in_graph_section([&] {
+      report freed = detail::start_report(report_kind::held_lock_freed, *state, ip);
+      freed.holding = detail::describe(state->held[freed_entry]);
+      freed.freed_from = from;
+      freed.freed_to = static_cast<const char*>(from) + size;
+      detail::issue(std::move(freed));
+    });
   }
   // The memory is going away: forget every entry in it (a lock held twice, as recursive reads
   // or nested subclasses may be, has several; so may several locks in one freed object), so
@@ -174,10 +176,11 @@ void check_no_locks_held() {
   thread_lock_state* state = answering_state();
   if (state == nullptr || state->depth == 0) return;
   detail::busy_scope busy(*state);
-  detail::graph_section section;
-  if (!detail::validation_is_on()) return;
-  // The trace starts at the exit check's caller (the thread-exit hook), not inside the validator.
-  detail::issue(detail::start_report(report_kind::locks_held_at_exit, *state, LOCKDEP_RET_IP));
+  detail::in_graph_section([&] {
+    if (!detail::validation_is_on()) return;
+    // The trace starts at the exit check's caller (the thread-exit hook), not inside the validator.
+    detail::issue(detail::start_report(report_kind::locks_held_at_exit, *state, LOCKDEP_RET_IP));
+  });
 }
 
 void assert_held(const lock_map& map, const char* expression, lockdep::source_location where) {
@@ -197,12 +200,13 @@ void report_warning(const std::string& message, const void* ip, lockdep::source_
   if (state.ignored()) return;
   detail::prepare_thread_state(state);
   detail::busy_scope busy(state);
-  detail::graph_section section;
-  report warned = detail::start_report(report_kind::warning, state, ip);
-  warned.assertion = message;
-  warned.assertion_site.function = std::string(where.file_name()) + ":" +
-                                   std::to_string(where.line()) + " " + where.function_name();
-  detail::issue(std::move(warned));
+  detail::in_graph_section([&] {
+    report warned = detail::start_report(report_kind::warning, state, ip);
+    warned.assertion = message;
+    warned.assertion_site.function = std::string(where.file_name()) + ":" +
+                                     std::to_string(where.line()) + " " + where.function_name();
+    detail::issue(std::move(warned));
+  });
 }
 
 bool validation_enabled() {
@@ -210,7 +214,7 @@ bool validation_enabled() {
 }
 
 std::size_t report_count() {
-  detail::graph_section section;
+  std::lock_guard guard(detail::graph_lock());
   return detail::core().reports_issued;
 }
 

@@ -172,18 +172,19 @@ void add_dependencies(validator_core& shared, const thread_lock_state& state,
 void validate_new_chain(thread_lock_state& state, const held_lock& next, std::uint64_t chain_key) {
   busy_scope busy(state);
   validator_core& shared = core();
-  graph_section section;
-  if (!validation_is_on()) return;
-  if (shared.chains->contains(chain_key)) return;  // validated by another thread meanwhile
-  const held_lock* recursive = gather_chain(shared, state, next);
-  // Cached before it is checked, as in the kernel: a chain that was reported once is not
-  // reported again when keep_going is set.
-  if (!record_chain(shared, state, next, chain_key)) return;
-  if (recursive != nullptr) {
-    report_recursive(state, *recursive, next);
-    return;
-  }
-  add_dependencies(shared, state, next);
+  in_graph_section([&] {
+    if (!validation_is_on()) return;
+    if (shared.chains->contains(chain_key)) return;  // validated by another thread meanwhile
+    const held_lock* recursive = gather_chain(shared, state, next);
+    // Cached before it is checked, as in the kernel: a chain that was reported once is not
+    // reported again when keep_going is set.
+    if (!record_chain(shared, state, next, chain_key)) return;
+    if (recursive != nullptr) {
+      report_recursive(state, *recursive, next);
+      return;
+    }
+    add_dependencies(shared, state, next);
+  });
 }
 
 void rebuild_held_stack(thread_lock_state& state, std::uint32_t from, const held_lock* replaced) {
@@ -202,34 +203,36 @@ void rebuild_held_stack(thread_lock_state& state, std::uint32_t from, const held
 
 void report_bad_unlock(thread_lock_state& state, const lock_map& map, const void* ip) {
   busy_scope busy(state);
-  graph_section section;
-  if (!validation_is_on()) return;
-  report unbalanced = start_report(report_kind::bad_unlock_balance, state, ip);
-  unbalanced.acquiring.instance = &map;
-  // The kernel prints the lock map's name here, without class suffixes.
-  unbalanced.acquiring.class_name = map.name() != nullptr ? map.name() : "";
-  if (unbalanced.acquiring.class_name.empty()) {
-    class_index lock_class =
-        lock_map_access::cached_class(map, map.default_subclass()).load(std::memory_order_relaxed);
-    unbalanced.acquiring = describe(map, lock_class, lock_access::exclusive, ip);
-  }
-  unbalanced.acquiring.acquired_at.address = reinterpret_cast<std::uintptr_t>(ip);
-  issue(std::move(unbalanced));
+  in_graph_section([&] {
+    if (!validation_is_on()) return;
+    report unbalanced = start_report(report_kind::bad_unlock_balance, state, ip);
+    unbalanced.acquiring.instance = &map;
+    // The kernel prints the lock map's name here, without class suffixes.
+    unbalanced.acquiring.class_name = map.name() != nullptr ? map.name() : "";
+    if (unbalanced.acquiring.class_name.empty()) {
+      class_index lock_class = lock_map_access::cached_class(map, map.default_subclass())
+                                   .load(std::memory_order_relaxed);
+      unbalanced.acquiring = describe(map, lock_class, lock_access::exclusive, ip);
+    }
+    unbalanced.acquiring.acquired_at.address = reinterpret_cast<std::uintptr_t>(ip);
+    issue(std::move(unbalanced));
+  });
 }
 
 void report_depth_overflow(thread_lock_state& state, const lock_map& map, class_index lock_class,
                            lock_access access, const void* ip) {
   busy_scope busy(state);
-  graph_section section;
-  if (!validation_is_on()) return;
-  report overflow = start_report(report_kind::lock_depth_overflow, state, ip);
-  overflow.acquiring = describe(map, lock_class, access, ip);
-  overflow.limit_name = "MAX_LOCK_DEPTH";
-  overflow.limit_option = "max_lock_depth";
-  overflow.limit_value = state.max_depth;
-  overflow.depth = state.depth;
-  issue(std::move(overflow));
-  turn_validation_off();
+  in_graph_section([&] {
+    if (!validation_is_on()) return;
+    report overflow = start_report(report_kind::lock_depth_overflow, state, ip);
+    overflow.acquiring = describe(map, lock_class, access, ip);
+    overflow.limit_name = "MAX_LOCK_DEPTH";
+    overflow.limit_option = "max_lock_depth";
+    overflow.limit_value = state.max_depth;
+    overflow.depth = state.depth;
+    issue(std::move(overflow));
+    turn_validation_off();
+  });
 }
 
 }  // namespace lockdep::detail

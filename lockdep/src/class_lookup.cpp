@@ -88,21 +88,23 @@ class_index register_class(thread_lock_state& state, lock_map& map, unsigned sub
                            const void* ip) {
   busy_scope busy(state);
   validator_core& shared = core();
-  graph_section section;
-  if (!validation_is_on()) return no_class;
-  const void* key = map.class_identity();
-  class_index found = shared.classes->find(key, subclass);
-  if (found == no_class) {
-    found = shared.classes->create(key, subclass, class_name_for(map, shared.name_scratch));
+  return in_graph_section([&] {
+    if (!validation_is_on()) return no_class;
+    const void* key = map.class_identity();
+    class_index found = shared.classes->find(key, subclass);
     if (found == no_class) {
-      issue_capacity_report(state, "MAX_LOCKDEP_KEYS", "max_classes", shared.classes->capacity(),
-                            ip);
-      return no_class;
+      found = shared.classes->create(key, subclass, class_name_for(map, shared.name_scratch));
+      if (found == no_class) {
+        issue_capacity_report(state, "MAX_LOCKDEP_KEYS", "max_classes", shared.classes->capacity(),
+                              ip);
+        return no_class;
+      }
+      if (map.has_own_class() && map.name() == nullptr)
+        note_first_use(shared, state, found, map, ip);
     }
-    if (map.has_own_class() && map.name() == nullptr) note_first_use(shared, state, found, map, ip);
-  }
-  lock_map_access::cached_class(map, subclass).store(found, std::memory_order_release);
-  return found;
+    lock_map_access::cached_class(map, subclass).store(found, std::memory_order_release);
+    return found;
+  });
 }
 
 // Remembers, per class, the chains containing it, so forgetting a class can drop them. Ids of
@@ -168,23 +170,25 @@ void forget_classes(const void* identity, unsigned subclasses) {
   thread_lock_state& state = this_thread_state();
   busy_scope busy(state);
   validator_core& shared = core();
-  graph_section section;
-  for (unsigned subclass = 0; subclass < max_subclasses; ++subclass) {
-    if ((subclasses & (1u << subclass)) == 0) continue;
-    class_index doomed = shared.classes->find(identity, subclass);
-    if (doomed != no_class) forget_class(shared, doomed);
-  }
+  in_graph_section([&] {
+    for (unsigned subclass = 0; subclass < max_subclasses; ++subclass) {
+      if ((subclasses & (1u << subclass)) == 0) continue;
+      class_index doomed = shared.classes->find(identity, subclass);
+      if (doomed != no_class) forget_class(shared, doomed);
+    }
+  });
 }
 
 void report_invalid_subclass(thread_lock_state& state, unsigned subclass, const void* ip) {
   busy_scope busy(state);
-  graph_section section;
-  if (!validation_is_on()) return;
-  report invalid = start_report(report_kind::invalid_subclass, state, ip);
-  invalid.subclass = subclass;
-  issue(std::move(invalid));
-  // The kernel turns itself off here whatever else is configured.
-  turn_validation_off();
+  in_graph_section([&] {
+    if (!validation_is_on()) return;
+    report invalid = start_report(report_kind::invalid_subclass, state, ip);
+    invalid.subclass = subclass;
+    issue(std::move(invalid));
+    // The kernel turns itself off here whatever else is configured.
+    turn_validation_off();
+  });
 }
 
 }  // namespace lockdep::detail

@@ -124,8 +124,10 @@ void check_for_hangs() {
     }
   }
   if (newly_hung.empty()) return;
-  graph_section section;  // describe() reads the class table; reports go out after it
-  for (std::size_t index : newly_hung) issue_hung_report(waiting[index], waiting, now, timeout);
+  // describe() reads the class table; the reports go out once the lock is released.
+  in_graph_section([&] {
+    for (std::size_t index : newly_hung) issue_hung_report(waiting[index], waiting, now, timeout);
+  });
 }
 
 void* watch_for_hangs(void*) {

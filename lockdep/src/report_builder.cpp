@@ -21,7 +21,7 @@
 namespace lockdep::detail {
 namespace {
 
-// A report issued inside this thread's current graph_section, delivered when it ends.
+// A report issued under the graph lock, delivered by deliver_issued_reports() once it is released.
 struct undelivered_report {
   report finished;
   // Suppressions need the report's final class names and symbolized frames, which exist only
@@ -220,12 +220,11 @@ stack_trace stored_stack(std::uint32_t trace) {
   return raw_frames(core().stacks->frames(trace));
 }
 
-graph_section::graph_section() {
-  core().graph_lock.lock();
+std::mutex& graph_lock() {
+  return core().graph_lock;
 }
 
-graph_section::~graph_section() {
-  core().graph_lock.unlock();
+void deliver_issued_reports() {
   if (undelivered == nullptr) return;  // the common case: nothing was reported
   // Taken whole: a listener may issue reports of its own, which start a new list.
   std::unique_ptr<std::vector<undelivered_report>> ready(std::exchange(undelivered, nullptr));

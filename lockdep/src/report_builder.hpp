@@ -1,13 +1,17 @@
-// Turns the validator's internal state into structured reports, and issues them.
+// Turns the validator's internal state into structured reports, and issues and delivers them.
 //
-// Reports are built under the graph lock with raw code addresses, and symbolized, handed to
-// listeners and printed only after the lock is released (see graph_section): symbolization
+// A report goes one way: captured under the graph lock as data with raw code addresses
+// (issue() queues it), then, once the lock is released, delivered by deliver_issued_reports():
+// symbolized, its unnamed locks named, matched against the suppressions, rendered (kernel text,
+// JSON) and handed to the listeners. Symbolization waits until the lock is released because it
 // takes the dynamic loader's lock, which a thread running dlopen() constructors holds while it
 // may be waiting for ours. The thread stays marked busy throughout, so logging and user sinks
 // cannot re-enter the validator.
 #pragma once
 
 #include <cstdint>
+#include <mutex>
+#include <type_traits>
 
 #include "held_lock_stack.hpp"
 #include "lock_class.hpp"
@@ -17,16 +21,31 @@ namespace lockdep::detail {
 
 struct validator_core;
 
-// The graph lock for a slow-path section of the calling thread. On leaving the section the lock
-// is released first, then the reports issued inside it are delivered. Declare it after the
-// thread's busy_scope. Not copyable or movable.
-class graph_section {
- public:
-  graph_section();
-  ~graph_section();
-  graph_section(const graph_section&) = delete;
-  graph_section& operator=(const graph_section&) = delete;
-};
+// The lock that guards the graph, the classes, the chains and the stack store.
+std::mutex& graph_lock();
+
+// Delivers the reports the calling thread issued, in order: symbolized, named, matched against
+// the suppressions, printed and written as JSON, then handed to the listeners. The graph lock
+// must not be held.
+void deliver_issued_reports();
+
+// Runs `locked`, a slow-path section of the calling thread, under the graph lock, then delivers
+// the reports it issued. Returns what `locked` returns. Call it inside the thread's busy_scope.
+template <class Locked>
+auto in_graph_section(Locked&& locked) {
+  auto run_locked = [&] {
+    std::lock_guard guard(graph_lock());
+    return locked();
+  };
+  if constexpr (std::is_void_v<decltype(run_locked())>) {
+    run_locked();
+    deliver_issued_reports();
+  } else {
+    auto result = run_locked();
+    deliver_issued_reports();
+    return result;
+  }
+}
 
 // In a fork child: the reports other threads were delivering are gone with those threads, so
 // exit must not wait for them.
@@ -52,12 +71,12 @@ stack_trace current_stack(const void* ip);
 stack_trace stored_stack(std::uint32_t trace);
 
 // Counts the report and turns validation off unless keep_going (in keep_going mode a report
-// whose id was issued before is dropped), then queues it for delivery when the enclosing
-// graph_section ends. A report matched by an `order:` suppression is only counted as
-// suppressed; one that suppressions may match only once it is symbolized (`function:` rules;
-// `order:` rules when a class is named at delivery, see lock_names.hpp) is decided at delivery
-// and turns validation off only if it is kept. False when the report was dropped here. Graph
-// lock held.
+// whose id was issued before is dropped), then queues it for deliver_issued_reports() (which
+// in_graph_section calls once the lock is released). A report matched by an `order:` suppression is
+// only counted as suppressed; one that suppressions may match only once it is symbolized
+// (`function:` rules; `order:` rules when a class is named at delivery, see lock_names.hpp) is
+// decided at delivery and turns validation off only if it is kept. False when the report was
+// dropped here. Graph lock held.
 bool issue(report&& finished);
 
 // A report that a table is full: always turns validation off, like the kernel.
