@@ -5,6 +5,7 @@
 #include <elfutils/libdwfl.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <utility>
@@ -61,10 +62,56 @@ std::vector<Dwarf_Die> inlined_calls_at(Dwarf_Die* unit, Dwarf_Addr pc) {
   return calls;
 }
 
-// An inlined call's attributes are on the function's definition (DW_AT_abstract_origin), and a
-// member function's on its declaration in the class (DW_AT_specification):
-// dwarf_attr_integrate follows both. The linkage name demangles to the qualified name the
-// symbol table would give; DW_AT_name alone is unqualified ("lock", not "std::mutex::lock").
+// The entry that declares a function: an inlined call's attributes are on the function's
+// definition (DW_AT_abstract_origin), and a member function's on its declaration in the class
+// (DW_AT_specification).
+Dwarf_Die declaration_of(Dwarf_Die function) {
+  for (int hops = 0; hops < 4; ++hops) {  // origin, then specification; more is corrupt data
+    Dwarf_Attribute attribute;
+    Dwarf_Die next;
+    if ((dwarf_attr(&function, DW_AT_abstract_origin, &attribute) == nullptr &&
+         dwarf_attr(&function, DW_AT_specification, &attribute) == nullptr) ||
+        dwarf_formref_die(&attribute, &next) == nullptr) {
+      break;
+    }
+    function = next;
+  }
+  return function;
+}
+
+// "std::thread::_Invoker<...>::" for a function declared there: the names of the namespaces,
+// classes and functions around `declaration`, outermost first, as a demangled name spells them.
+std::string scope_prefix(Dwarf_Die& declaration) {
+  Dwarf_Die* scopes = nullptr;
+  const int count = dwarf_getscopes_die(&declaration, &scopes);
+  std::string prefix;
+  // scopes[0] is the declaration itself, scopes[count - 1] its compile unit.
+  for (int i = count - 2; i >= 1; --i) {
+    const char* name = dwarf_diename(&scopes[i]);
+    switch (dwarf_tag(&scopes[i])) {
+      case DW_TAG_namespace:
+        prefix += name != nullptr ? name : "(anonymous namespace)";
+        break;
+      case DW_TAG_class_type:
+      case DW_TAG_structure_type:
+      case DW_TAG_union_type:
+        prefix += name != nullptr ? name : "{lambda}";  // closures are the unnamed classes
+        break;
+      case DW_TAG_subprogram:
+        prefix += name != nullptr ? name : "";
+        break;
+      default:
+        continue;  // blocks: no part of a name
+    }
+    prefix += "::";
+  }
+  std::free(scopes);
+  return prefix;
+}
+
+// The linkage name demangles to the qualified name the symbol table would give. Without one
+// (template and lambda code often has none), DW_AT_name is unqualified ("_M_run", not
+// "std::thread::_State_impl<...>::_M_run"): the scopes around its declaration qualify it.
 std::string function_name(Dwarf_Die& function) {
   Dwarf_Attribute attribute;
   for (const unsigned linkage_name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
@@ -73,7 +120,9 @@ std::string function_name(Dwarf_Die& function) {
     if (mangled != nullptr) return readable_function_name(mangled);
   }
   const char* name = dwarf_formstring(dwarf_attr_integrate(&function, DW_AT_name, &attribute));
-  return name != nullptr ? name : "";
+  if (name == nullptr) return "";
+  Dwarf_Die declaration = declaration_of(function);
+  return scope_prefix(declaration) + name;
 }
 
 struct source_line {

@@ -45,4 +45,14 @@ constexpr unsigned capture_outer_line = __LINE__ + 3;
 
 const call_lines capture_lines{capture_innermost_line, capture_middle_line, capture_outer_line};
 
+[[gnu::noinline]] std::uintptr_t return_address_in_lambda() {
+  std::uintptr_t return_address = 0;
+  auto capture = [&return_address]() __attribute__((always_inline)) {
+    lockdep::detail::capture_stack(&return_address, 1);
+  };
+  capture();
+  asm volatile("" ::: "memory");
+  return return_address;
+}
+
 }  // namespace inlined_calls

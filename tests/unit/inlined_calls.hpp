@@ -28,4 +28,8 @@ extern const call_lines capture_lines;
 // capture_innermost(): an address in this function's code, inside both.
 std::uintptr_t return_address_inlined();
 
+// The return address of a stack capture made in a lambda inlined into this function: GCC gives a
+// lambda's operator() no linkage name, so its qualified name must come from its scopes.
+std::uintptr_t return_address_in_lambda();
+
 }  // namespace inlined_calls

@@ -399,6 +399,19 @@ TEST_CASE("symbolize lists the functions inlined at an address, innermost first,
                                                     "capture_through", "return_address_inlined"));
 }
 
+TEST_CASE("an inlined function without a linkage name is qualified by its scopes",
+          "[stack_trace][source_lines][inlined]") {
+  const stack_frame frame = symbolize(inlined_calls::return_address_in_lambda());
+  CHECK(frame.function == "inlined_calls::return_address_in_lambda");
+  REQUIRE(!frame.inlined.empty());
+  const std::string& lambda = frame.inlined.back().function;
+  INFO(lambda);
+  // "inlined_calls::return_address_in_lambda::{lambda}::operator()" from its scopes, or the
+  // demangled linkage name where the compiler gives one.
+  CHECK(lambda.starts_with("inlined_calls::return_address_in_lambda"));
+  CHECK(lambda.ends_with("::operator()"));
+}
+
 TEST_CASE("a report on an inlined lock call shows the user's line and every inlined function",
           "[stack_trace][source_lines][inlined]") {
   lockdep::testing::report_capture capture;
