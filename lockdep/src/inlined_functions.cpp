@@ -79,46 +79,65 @@ Dwarf_Die declaration_of(Dwarf_Die function) {
   return function;
 }
 
+std::string linkage_name(Dwarf_Die& function);
+
 // "std::thread::_Invoker<...>::" for a function declared there: the names of the namespaces,
 // classes and functions around `declaration`, outermost first, as a demangled name spells them.
+// A function around it (a lambda's) is named whole by its linkage name where it has one: its
+// definition may sit outside the namespaces it belongs to.
 std::string scope_prefix(Dwarf_Die& declaration) {
   Dwarf_Die* scopes = nullptr;
   const int count = dwarf_getscopes_die(&declaration, &scopes);
   std::string prefix;
-  // scopes[0] is the declaration itself, scopes[count - 1] its compile unit.
-  for (int i = count - 2; i >= 1; --i) {
+  // scopes[0] is the declaration itself, scopes[count - 1] its compile unit: walked from the
+  // innermost scope out, each name put in front.
+  for (int i = 1; i < count - 1; ++i) {
     const char* name = dwarf_diename(&scopes[i]);
+    std::string part;
     switch (dwarf_tag(&scopes[i])) {
       case DW_TAG_namespace:
-        prefix += name != nullptr ? name : "(anonymous namespace)";
+        part = name != nullptr ? name : "(anonymous namespace)";
         break;
       case DW_TAG_class_type:
       case DW_TAG_structure_type:
       case DW_TAG_union_type:
-        prefix += name != nullptr ? name : "{lambda}";  // closures are the unnamed classes
+        part = name != nullptr ? name : "{lambda}";  // closures are the unnamed classes
         break;
       case DW_TAG_subprogram:
-        prefix += name != nullptr ? name : "";
+        part = linkage_name(scopes[i]);
+        if (!part.empty()) {
+          prefix.insert(0, part + "::");
+          i = count;  // fully qualified already
+          continue;
+        }
+        part = name != nullptr ? name : "";
         break;
       default:
         continue;  // blocks: no part of a name
     }
-    prefix += "::";
+    prefix.insert(0, part + "::");
   }
   std::free(scopes);
   return prefix;
+}
+
+// The demangled linkage name, if the function (or its declaration) has one.
+std::string linkage_name(Dwarf_Die& function) {
+  Dwarf_Attribute attribute;
+  for (const unsigned attribute_name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+    const char* mangled =
+        dwarf_formstring(dwarf_attr_integrate(&function, attribute_name, &attribute));
+    if (mangled != nullptr) return readable_function_name(mangled);
+  }
+  return {};
 }
 
 // The linkage name demangles to the qualified name the symbol table would give. Without one
 // (template and lambda code often has none), DW_AT_name is unqualified ("_M_run", not
 // "std::thread::_State_impl<...>::_M_run"): the scopes around its declaration qualify it.
 std::string function_name(Dwarf_Die& function) {
+  if (std::string linked = linkage_name(function); !linked.empty()) return linked;
   Dwarf_Attribute attribute;
-  for (const unsigned linkage_name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
-    const char* mangled =
-        dwarf_formstring(dwarf_attr_integrate(&function, linkage_name, &attribute));
-    if (mangled != nullptr) return readable_function_name(mangled);
-  }
   const char* name = dwarf_formstring(dwarf_attr_integrate(&function, DW_AT_name, &attribute));
   if (name == nullptr) return "";
   Dwarf_Die declaration = declaration_of(function);
