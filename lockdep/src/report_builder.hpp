@@ -1,12 +1,13 @@
-// Turns the validator's internal state into structured reports, and issues and delivers them.
+// Turns the validator's internal state into structured reports and issues them: the first half
+// of a report's way, under the graph lock.
 //
 // A report goes one way: captured under the graph lock as data with raw code addresses
-// (issue() queues it), then, once the lock is released, delivered by deliver_issued_reports():
-// symbolized, its unnamed locks named, matched against the suppressions, rendered (kernel text,
-// JSON) and handed to the listeners. Symbolization waits until the lock is released because it
-// takes the dynamic loader's lock, which a thread running dlopen() constructors holds while it
-// may be waiting for ours. The thread stays marked busy throughout, so logging and user sinks
-// cannot re-enter the validator.
+// (issue() queues it), then, once the lock is released, delivered by deliver_issued_reports()
+// (report_delivery.hpp): symbolized, its unnamed locks named, matched against the suppressions,
+// rendered (kernel text, JSON) and handed to the listeners. Symbolization waits until the lock
+// is released because it takes the dynamic loader's lock, which a thread running dlopen()
+// constructors holds while it may be waiting for ours. The thread stays marked busy throughout,
+// so logging and user sinks cannot re-enter the validator.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "held_lock_stack.hpp"
 #include "lock_class.hpp"
 #include "lockdep/report.hpp"
+#include "report_delivery.hpp"
 
 namespace lockdep::detail {
 
@@ -23,11 +25,6 @@ struct validator_core;
 
 // The lock that guards the graph, the classes, the chains and the stack store.
 std::mutex& graph_lock();
-
-// Delivers the reports the calling thread issued, in order: symbolized, named, matched against
-// the suppressions, printed and written as JSON, then handed to the listeners. The graph lock
-// must not be held.
-void deliver_issued_reports();
 
 // Runs `locked`, a slow-path section of the calling thread, under the graph lock, then delivers
 // the reports it issued. Returns what `locked` returns. Call it inside the thread's busy_scope.
@@ -46,10 +43,6 @@ auto in_graph_section(Locked&& locked) {
     return result;
   }
 }
-
-// In a fork child: the reports other threads were delivering are gone with those threads, so
-// exit must not wait for them.
-void forget_other_threads_deliveries();
 
 // A report with the common parts filled in: kind, thread, cpu, timestamp, the thread's held
 // locks and the current stack (starting at the frame that called the lock function `ip`).

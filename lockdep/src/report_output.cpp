@@ -58,9 +58,18 @@ double seconds_since_start() {
       .count();
 }
 
-void print_report(const report& issued) {
+text_options text_options_of(const options& configured) {
+  text_options shown;
+  shown.source_locations = configured.source_locations;
+  shown.absolute_paths = configured.absolute_paths;
+  shown.source_root = configured.source_root;
+  shown.std_frames = configured.std_frames;
+  return shown;
+}
+
+void print_report(const report& issued, const text_options& shown) {
   spdlog::logger& logger = *report_logger();
-  for (const std::string& line : issued.kernel_lines()) {
+  for (const std::string& line : issued.kernel_lines(shown)) {
     logger.warn("{}{}", kernel_timestamp(), line);
   }
   logger.flush();

@@ -18,6 +18,7 @@
 
 #include "lockdep/options.hpp"
 #include "lockdep/report.hpp"
+#include "report_output.hpp"
 
 namespace lockdep {
 
@@ -36,13 +37,7 @@ const std::string& ident_line() {
 using lines = std::vector<std::string>;
 
 text_options configured_text_options() {
-  const options& configured = current_options();
-  text_options shown;
-  shown.source_locations = configured.source_locations;
-  shown.absolute_paths = configured.absolute_paths;
-  shown.source_root = configured.source_root;
-  shown.std_frames = configured.std_frames;
-  return shown;
+  return detail::text_options_of(current_options());
 }
 
 std::string hex16(std::uintptr_t value) {
