@@ -164,8 +164,11 @@ std::vector<option_error> parse_options(std::string_view text, options& into) {
 }
 
 const options& current_options() {
-  static const options parsed = [] {
-    options read;
+  // Never destroyed: a lock in static storage destroyed at exit may be the first to ask for
+  // the validator, after this function's statics would have gone.
+  static const options* const parsed = [] {
+    auto* read_into = new options;
+    options& read = *read_into;
     const char* text = std::getenv("LOCKDEP_OPTIONS");
     if (text != nullptr) {
       for (const option_error& error : parse_options(text, read)) {
@@ -178,9 +181,9 @@ const options& current_options() {
       char directory[4096];
       if (getcwd(directory, sizeof directory) != nullptr) read.source_root = directory;
     }
-    return read;
+    return read_into;
   }();
-  return parsed;
+  return *parsed;
 }
 
 }  // namespace lockdep
