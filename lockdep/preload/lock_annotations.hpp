@@ -43,10 +43,10 @@ inline lock_map* map_for(const void* object) {
 // pthread_*_init: a fresh map for `object` in the class the options ask for (its own, or the
 // class of `init_site`). A map left by a previous object at this address is forgotten; if the
 // thread holds it, that is reported as a held lock freed.
-void annotate_init(const void* object, const void* init_site);
-// pthread_*_destroy, before the real call: reports the object if the thread holds it, and stops
-// tracking it as held.
-void annotate_destroy_begin(const void* object);
+void annotate_init(const void* object, std::size_t size, const void* init_site);
+// pthread_*_destroy, called from `ip`, before the real call: reports the object (`size` bytes)
+// if the thread holds it, and stops tracking it as held.
+void annotate_destroy_begin(const void* object, std::size_t size, const void* ip);
 // After a successful real destroy: forgets the map and its per-instance class.
 void annotate_destroy_end(const void* object);
 

@@ -109,13 +109,13 @@ extern "C" {
 
 LOCKDEP_PRELOAD_EXPORT int pthread_mutex_init(pthread_mutex_t* mutex,
                                               const pthread_mutexattr_t* attributes) noexcept {
-  if (!forward_only()) annotate_init(mutex, LOCKDEP_RET_IP);
+  if (!forward_only()) annotate_init(mutex, sizeof *mutex, LOCKDEP_RET_IP);
   return real().mutex_init(mutex, attributes);
 }
 
 LOCKDEP_PRELOAD_EXPORT int pthread_mutex_destroy(pthread_mutex_t* mutex) noexcept {
   if (forward_only()) return real().mutex_destroy(mutex);
-  annotate_destroy_begin(mutex);
+  annotate_destroy_begin(mutex, sizeof *mutex, LOCKDEP_RET_IP);
   int result = real().mutex_destroy(mutex);
   if (result == 0) annotate_destroy_end(mutex);
   return result;

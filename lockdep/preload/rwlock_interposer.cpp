@@ -59,13 +59,13 @@ extern "C" {
 
 LOCKDEP_PRELOAD_EXPORT int pthread_rwlock_init(pthread_rwlock_t* rwlock,
                                                const pthread_rwlockattr_t* attributes) noexcept {
-  if (!forward_only()) annotate_init(rwlock, LOCKDEP_RET_IP);
+  if (!forward_only()) annotate_init(rwlock, sizeof *rwlock, LOCKDEP_RET_IP);
   return real().rwlock_init(rwlock, attributes);
 }
 
 LOCKDEP_PRELOAD_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t* rwlock) noexcept {
   if (forward_only()) return real().rwlock_destroy(rwlock);
-  annotate_destroy_begin(rwlock);
+  annotate_destroy_begin(rwlock, sizeof *rwlock, LOCKDEP_RET_IP);
   int result = real().rwlock_destroy(rwlock);
   if (result == 0) annotate_destroy_end(rwlock);
   return result;

@@ -25,13 +25,13 @@ const void* object_of(pthread_spinlock_t* lock) {
 extern "C" {
 
 LOCKDEP_PRELOAD_EXPORT int pthread_spin_init(pthread_spinlock_t* lock, int shared) noexcept {
-  if (!forward_only()) annotate_init(object_of(lock), LOCKDEP_RET_IP);
+  if (!forward_only()) annotate_init(object_of(lock), sizeof *lock, LOCKDEP_RET_IP);
   return real().spin_init(lock, shared);
 }
 
 LOCKDEP_PRELOAD_EXPORT int pthread_spin_destroy(pthread_spinlock_t* lock) noexcept {
   if (forward_only()) return real().spin_destroy(lock);
-  annotate_destroy_begin(object_of(lock));
+  annotate_destroy_begin(object_of(lock), sizeof *lock, LOCKDEP_RET_IP);
   int result = real().spin_destroy(lock);
   if (result == 0) annotate_destroy_end(object_of(lock));
   return result;

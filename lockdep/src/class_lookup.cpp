@@ -56,38 +56,53 @@ std::string_view class_name_for(const lock_map& map, validator_core::class_name_
 // The frames a lock's first use keeps: enough to get from the lock function through the
 // standard library's wrappers (not inlined at -O0: __gthread_mutex_lock, std::mutex::lock,
 // std::lock_guard's constructor) to the program's line.
-constexpr std::size_t first_use_frames = 8;
+constexpr std::size_t first_use_frames = 12;
+
+// The first use of a lock the program gave no name, for a report to name it by (see
+// note_first_use): captured before the graph lock is taken.
+struct first_use {
+  std::uintptr_t frames[first_use_frames];
+  std::size_t count = 0;
+  bool pending = false;  // the first dependency's trace will be it
+};
+
+// A lockdep lock is named after its construction site already, better than a first use; a
+// lock kept apart (LD_PRELOAD) by the call that initialised it, else by the stack that first
+// locks it. Taken under another lock, that stack is the one its first dependency records
+// anyway, which add_dependency() hands over: only a lock first taken alone pays for a stack of
+// its own.
+first_use capture_first_use(const thread_lock_state& state, const lock_map& map, const void* ip) {
+  first_use captured;
+  const lock_origin* origin = map.origin();
+  if (origin == nullptr || !map.has_own_class() || map.name() != nullptr) return captured;
+  if (origin->initialised_at != nullptr) {
+    captured.frames[0] = reinterpret_cast<std::uintptr_t>(origin->initialised_at);
+    captured.count = 1;
+  } else if (state.depth > 0) {
+    captured.pending = true;
+  } else {
+    captured.count = current_raw_stack(ip, captured.frames, first_use_frames);
+  }
+  return captured;
+}
 
 // For the class of a lock the program gave no name: the lock, and where a report can say it
-// comes from. A lockdep lock is named after its construction site already, better than a first
-// use; a lock kept apart (LD_PRELOAD) by the call that initialised it, else by the stack that
-// first locks it (stored once per call path: locks created in a loop share it). Taken under
-// another lock, that stack is the one its first dependency records anyway, which
-// add_dependency() hands over: only a lock first taken alone pays for a stack of its own.
-void note_first_use(validator_core& shared, const thread_lock_state& state,
-                    class_index created_index, const lock_map& map, const void* ip) {
+// comes from (stored once per call path: locks created in a loop share it).
+void note_first_use(validator_core& shared, class_index created_index, const lock_map& map,
+                    const first_use& captured) {
   lock_class& created = shared.classes->at(created_index);
   created.unnamed_lock = map.lock_address();
-  const lock_origin* origin = map.origin();
-  if (origin == nullptr) return;
-  if (origin->initialised_at != nullptr) {
-    const auto site = reinterpret_cast<std::uintptr_t>(origin->initialised_at);
-    created.first_use_trace = shared.stacks->intern(std::span(&site, 1));
-    return;
+  created.first_use_pending = captured.pending;
+  if (captured.count > 0) {
+    created.first_use_trace = shared.stacks->intern(std::span(captured.frames, captured.count));
   }
-  if (state.depth > 0) {
-    created.first_use_pending = true;
-    return;
-  }
-  std::uintptr_t frames[first_use_frames];
-  const std::size_t count = current_raw_stack(ip, frames, first_use_frames);
-  created.first_use_trace = shared.stacks->intern(std::span(frames, count));
 }
 
 class_index register_class(thread_lock_state& state, lock_map& map, unsigned subclass,
                            const void* ip) {
   busy_scope busy(state);
   validator_core& shared = core();
+  const first_use captured = capture_first_use(state, map, ip);
   return in_graph_section([&] {
     if (!validation_is_on()) return no_class;
     const void* key = map.class_identity();
@@ -100,7 +115,7 @@ class_index register_class(thread_lock_state& state, lock_map& map, unsigned sub
         return no_class;
       }
       if (map.has_own_class() && map.name() == nullptr)
-        note_first_use(shared, state, found, map, ip);
+        note_first_use(shared, found, map, captured);
     }
     lock_map_access::cached_class(map, subclass).store(found, std::memory_order_release);
     return found;

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "code_origin.hpp"
 #include "symbolization.hpp"
 
 namespace lockdep::detail {
@@ -46,29 +47,35 @@ std::string_view subclass_suffix(std::string_view name) {
   return name.substr(slash);
 }
 
-// Code the program did not write: the validator's, and the C++ standard library's wrappers a
-// lock call goes through (std::lock_guard, std::mutex::lock, __gthread_mutex_lock), which an
-// unoptimised build does not inline.
-bool is_library_code(const stack_frame& frame) {
-  const auto is_library_function = [](std::string_view function) {
-    return function.starts_with("std::") || function.starts_with("__gnu_cxx::") ||
-           function.starts_with("__gthread_");
+// `file:line` of the program's first line in `first_use`, innermost first, inlined functions
+// included: past the validator's frame and the library wrappers a lock call goes through
+// (std::lock_guard, std::mutex::lock, __gthread_mutex_lock, inlined or not). Empty when the
+// program's first line has no source line, or the stack never reaches the program.
+std::string program_line(const stack_trace& first_use) {
+  auto line_text = [](std::string_view file, unsigned line) {
+    return std::string(base_name(file)) + ":" + std::to_string(line);
   };
-  return frame.in_validator || is_library_function(frame.function) ||
-         frame.file.starts_with("/usr/include/");
+  for (const stack_frame& frame : first_use) {
+    if (frame.in_validator) continue;
+    // Each inlined function runs the line recorded with it; the frame's function, the line
+    // that calls the outermost of them.
+    for (const inlined_function& callee : frame.inlined) {
+      if (is_library_code(callee.function, callee.file, frame.module)) continue;
+      return callee.file.empty() || callee.line == 0 ? std::string()
+                                                     : line_text(callee.file, callee.line);
+    }
+    if (is_library_code(frame.function, frame.file, frame.module)) continue;
+    return frame.file.empty() || frame.line == 0 ? std::string()
+                                                 : line_text(frame.file, frame.line);
+  }
+  return {};
 }
 
 // The lock's name without suffixes: its variable, else the program's line that first used it,
 // else nothing (the validator's own name stays).
 std::string name_of(const unnamed_lock& source, const stack_trace& first_use) {
   std::string variable = static_variable_name(source.address);
-  if (!variable.empty()) return variable;
-  for (const stack_frame& frame : first_use) {
-    if (is_library_code(frame)) continue;
-    if (frame.file.empty() || frame.line == 0) return {};  // the program's, without a line
-    return std::string(base_name(frame.file)) + ":" + std::to_string(frame.line);
-  }
-  return {};
+  return !variable.empty() ? variable : program_line(first_use);
 }
 
 }  // namespace
@@ -92,9 +99,12 @@ void name_unnamed_locks(report& named) {
     bool known = false;
     for (const lock_name& seen : names) known = known || seen.address == address;
     if (known) continue;
-    // A lock first taken in the very acquisition reported has no first use recorded yet: it is
-    // the report's own stack.
-    const bool first_use_now = found.source->named_by_first_use &&
+    // A lock first taken in the very acquisition reported has no first use recorded yet (its
+    // first dependency was refused): it is the report's own stack. Only for reports on an
+    // acquisition: a lock first taken by a trylock may wait for its first use for good.
+    const bool reports_acquisition = named.kind == report_kind::circular_dependency ||
+                                     named.kind == report_kind::recursive_locking;
+    const bool first_use_now = reports_acquisition && found.source->named_by_first_use &&
                                found.source->first_use.empty() &&
                                found.source->address == named.acquiring.name_source.address;
     std::string name =

@@ -1,5 +1,6 @@
 #include "report_builder.hpp"
 
+#include <cstdio>
 #include <span>
 #include <string>
 #include <utility>
@@ -24,6 +25,13 @@ stack_trace raw_frames(std::span<const std::uintptr_t> addresses) {
 }
 
 }  // namespace
+
+std::string hex_address(const void* address) {
+  char digits[2 + 2 * sizeof(void*) + 1];
+  std::snprintf(digits, sizeof digits, "0x%llx",
+                static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(address)));
+  return digits;
+}
 
 stack_frame raw_frame(const void* ip) {
   stack_frame frame;
@@ -50,19 +58,37 @@ lock_description describe(const lock_map& map, class_index lock_class, lock_acce
                           const void* ip) {
   const class_registry& classes = *core().classes;
   lock_description described;
-  described.instance = map.lock_address();
   if (lock_class != no_class && lock_class <= classes.capacity() && classes.in_use(lock_class)) {
     const auto& described_class = classes.at(lock_class);
+    // The class knows its one lock's address: the map itself may be another thread's lock,
+    // gone since (the hang watchdog describes other threads' held locks).
+    described.instance =
+        described_class.unnamed_lock != nullptr ? described_class.unnamed_lock : map.lock_address();
     described.class_name = described_class.printable_name();
     described.name_source = name_source_of(described_class);
     described.usage = usage_string(described_class.usage.load(std::memory_order_relaxed));
   } else {
+    // A lock never acquired (released without being held, say) has no class yet.
+    described.instance = map.lock_address();
     described.class_name = map.name() != nullptr ? map.name() : "<unknown>";
+    if (const lock_origin* origin = map.origin()) {
+      described.class_name = hex_address(origin->object);
+      described.name_source = name_source_of(*origin);
+    }
     described.usage = usage_string(0);
   }
   described.acquired_at = raw_frame(ip);
   described.access = access;
   return described;
+}
+
+unnamed_lock name_source_of(const lock_origin& origin) {
+  unnamed_lock source;
+  source.address = origin.object;
+  source.named_by_first_use = true;
+  if (origin.initialised_at != nullptr)
+    source.first_use.push_back(raw_frame(origin.initialised_at));
+  return source;
 }
 
 unnamed_lock name_source_of(const lock_class& named) {

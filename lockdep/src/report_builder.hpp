@@ -34,13 +34,19 @@ auto in_graph_section(Locked&& locked) {
     std::lock_guard guard(graph_lock());
     return locked();
   };
-  if constexpr (std::is_void_v<decltype(run_locked())>) {
-    run_locked();
+  // Reports issued before an exception (bad_alloc) are still delivered, the lock released.
+  try {
+    if constexpr (std::is_void_v<decltype(run_locked())>) {
+      run_locked();
+      deliver_issued_reports();
+    } else {
+      auto result = run_locked();
+      deliver_issued_reports();
+      return result;
+    }
+  } catch (...) {
     deliver_issued_reports();
-  } else {
-    auto result = run_locked();
-    deliver_issued_reports();
-    return result;
+    throw;
   }
 }
 
@@ -52,6 +58,10 @@ report start_report(report_kind kind, const thread_lock_state& state, const void
 stack_frame raw_frame(const void* ip);
 // Where a report names `named` from, if it stands for one unnamed lock (see unnamed_lock).
 unnamed_lock name_source_of(const lock_class& named);
+// The same for a lock kept apart from its map that has no class yet.
+unnamed_lock name_source_of(const lock_origin& origin);
+// `0x` and the address in hex: the name of a lock kept apart until a report names it.
+std::string hex_address(const void* address);
 
 lock_description describe(const held_lock& held);
 lock_description describe(const lock_map& map, class_index lock_class, lock_access access,

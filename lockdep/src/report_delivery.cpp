@@ -121,7 +121,8 @@ void deliver(pending_report& pending) {
     if (echo || !pending.json_log_path.empty()) {
       std::lock_guard guard(shared.output_lock);
       if (echo) print_report(finished, pending.shown);
-      if (!pending.json_log_path.empty()) write_json_report(finished, pending.json_log_path);
+      if (!pending.json_log_path.empty())
+        write_json_report(finished, pending.json_log_path, pending.shown);
     }
     // By index: a listener that ends the process may remove itself (calling_listeners).
     struct calling_scope {

@@ -7,7 +7,9 @@
 #include <string>
 
 #include "json_text.hpp"
+#include "lockdep/options.hpp"
 #include "lockdep/report.hpp"
+#include "report_output.hpp"
 
 namespace lockdep {
 namespace {
@@ -52,6 +54,10 @@ bool described(const lock_description& lock) {
 }  // namespace
 
 std::string report::json() const {
+  return json(detail::text_options_of(current_options()));
+}
+
+std::string report::json(const text_options& shown) const {
   std::string out = "{\"kind\":";
   auto to = std::back_inserter(out);
   append_json_string(out, to_string(kind));
@@ -146,7 +152,9 @@ std::string report::json() const {
     default:
       break;
   }
-  append_field(out, "kernel_text", kernel_text());
+  std::string text;
+  for (const std::string& line : kernel_lines(shown)) text.append(line).append(1, '\n');
+  append_field(out, "kernel_text", text);
   out += '}';
   return out;
 }

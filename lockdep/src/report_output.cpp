@@ -108,7 +108,7 @@ void close_output(std::FILE* file) {
   if (file != nullptr) std::fclose(file);
 }
 
-void write_json_report(const report& issued, const std::string& path) {
+void write_json_report(const report& issued, const std::string& path, const text_options& shown) {
   // Kept open between reports; the output lock serializes every use.
   static std::FILE* file = nullptr;
   static std::string opened_path;
@@ -124,7 +124,7 @@ void write_json_report(const report& issued, const std::string& path) {
     failed = file == nullptr;
   }
   if (file == nullptr) return;
-  std::string line = issued.json();
+  std::string line = issued.json(shown);
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), file);
   std::fflush(file);  // visible before a real deadlock hangs the program

@@ -16,8 +16,9 @@ text_options text_options_of(const options& configured);
 // Prints the report's kernel text, as `shown` says, one log record per line.
 void print_report(const report& issued, const text_options& shown);
 // Appends the report as one JSON line to `path` (LOCKDEP_OPTIONS json_log_path; `%p` is the
-// process id). The file stays open, and is reopened when the path changes. output_lock held.
-void write_json_report(const report& issued, const std::string& path);
+// process id), its kernel text as `shown` says. The file stays open, and is reopened when the
+// path changes. output_lock held.
+void write_json_report(const report& issued, const std::string& path, const text_options& shown);
 
 // `path` with each `%p` replaced by the process id.
 std::string with_process_id(const std::string& path);

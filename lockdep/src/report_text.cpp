@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "code_origin.hpp"
 #include "lockdep/options.hpp"
 #include "lockdep/report.hpp"
 #include "report_output.hpp"
@@ -119,14 +120,6 @@ void add_held_locks(lines& out, const report& r, const text_options& shown) {
   }
 }
 
-// C++ standard library code: its functions (libstdc++'s thread layer, __gthread_*, too), and
-// the library's own frames.
-bool is_standard_library(const std::string& function, const std::string& module) {
-  return function.starts_with("std::") || function.starts_with("__gnu_cxx::") ||
-         function.starts_with("__gthread_") || module.starts_with("libstdc++") ||
-         module.starts_with("libc++");
-}
-
 // A trace's lines, one per frame and inlined function, each saying whose code it is.
 struct trace_line {
   std::string text;
@@ -141,7 +134,7 @@ std::vector<trace_line> trace_lines(const stack_trace& trace, const text_options
     for (std::size_t i = 0; i < texts.size(); ++i) {
       const bool inlined = i < frame.inlined.size();
       const std::string& function = inlined ? frame.inlined[i].function : frame.function;
-      const bool standard_library = is_standard_library(function, frame.module);
+      const bool standard_library = detail::is_standard_library(function, frame.module);
       decoded.push_back(
           {std::move(texts[i]), standard_library, !standard_library && !frame.in_validator});
     }

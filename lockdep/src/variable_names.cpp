@@ -7,6 +7,7 @@
 
 #include <array>
 #include <charconv>
+#include <limits>
 #include <string_view>
 #include <vector>
 
@@ -163,8 +164,16 @@ void describe_element(Dwarf_Die& array, Dwarf_Word offset, std::string& path, in
     path += "+" + hex(offset);
     return;
   }
+  // Every dimension counted, none empty, and the whole array's size representable: else the
+  // arithmetic below would divide by zero or wrap (zero-length arrays, corrupt counts).
   Dwarf_Word stride = element_size;
-  for (std::size_t i = 1; i < counts.size(); ++i) stride *= counts[i];
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] == 0 || stride > std::numeric_limits<Dwarf_Word>::max() / counts[i]) {
+      path += "+" + hex(offset);
+      return;
+    }
+    if (i > 0) stride *= counts[i];
+  }
   for (std::size_t i = 0; i < counts.size(); ++i) {
     path += "[" + std::to_string(offset / stride) + "]";
     offset %= stride;
@@ -205,7 +214,7 @@ void describe_member(Dwarf_Die& aggregate, Dwarf_Word offset, std::string& path,
 void describe_offset(Dwarf_Die type, Dwarf_Word offset, std::string& path, int depth) {
   constexpr int deepest = 32;
   // Typedefs first: pthread_mutex_t is a typedef of an anonymous union.
-  while (depth <= deepest && !is_lock_type(type)) {
+  for (; depth <= deepest && !is_lock_type(type); ++depth) {  // a typedef cycle must end
     const int tag = dwarf_tag(&type);
     if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
         tag != DW_TAG_atomic_type && tag != DW_TAG_restrict_type) {

@@ -23,8 +23,9 @@ struct options {
   // their JSON) carry the file, line and inlined functions either way.
   bool source_locations = true;
   // Paths in decoded frames: those under source_root relative to it (`src/shop.cpp:12`), as
-  // decode_stacktrace.sh strips its base path; absolute_paths=1 shows them as recorded. An
-  // empty source_root in LOCKDEP_OPTIONS means the working directory the program started in.
+  // decode_stacktrace.sh strips its base path; absolute_paths=1 shows them as recorded. Not
+  // given in LOCKDEP_OPTIONS: the working directory when the options are first read (at start
+  // under lockdep-run, at the first lock otherwise).
   bool absolute_paths = false;
   std::string source_root;
   // Show every C++ standard library frame of a trace; by default runs of them below the

@@ -231,6 +231,8 @@ struct report {
   // kind-specific details, and the kernel text. For CI and tools (LOCKDEP_OPTIONS
   // json_log_path writes one such line per report).
   std::string json() const;
+  // The same with its kernel_text rendered as `shown` says.
+  std::string json(const text_options& shown) const;
 };
 
 }  // namespace lockdep
