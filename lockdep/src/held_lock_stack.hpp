@@ -14,6 +14,7 @@
 #include "lock_class.hpp"
 #include "lockdep/lock_map.hpp"
 #include "lockdep/report.hpp"
+#include "other_validator.hpp"
 
 namespace lockdep::detail {
 
@@ -132,11 +133,18 @@ inline bool prepare_thread_state(thread_lock_state& state) {
   return prepare_thread_state_slow(state);
 }
 
-// Marks the thread as inside the validator for the scope's lifetime.
+// Marks the thread as inside the validator for the scope's lifetime (for an LD_PRELOAD
+// validator in the same process too: other_validator.hpp).
 class busy_scope {
  public:
-  explicit busy_scope(thread_lock_state& state) : state_(state) { ++state_.suppressed; }
-  ~busy_scope() { --state_.suppressed; }
+  explicit busy_scope(thread_lock_state& state) : state_(state) {
+    ++state_.suppressed;
+    enter_other_validator_work();
+  }
+  ~busy_scope() {
+    leave_other_validator_work();
+    --state_.suppressed;
+  }
   busy_scope(const busy_scope&) = delete;
   busy_scope& operator=(const busy_scope&) = delete;
 

@@ -451,3 +451,16 @@ TEST_CASE("preload: runs of standard library frames fold into one line unless as
         all.lines.size());
   CHECK(find_line(all.lines, R"( +std::thread::_State_impl<.*)") < all.lines.size());
 }
+
+#ifdef GALLERY_ABBA
+TEST_CASE("preload: a program with its own validator runs under lockdep-run without hanging",
+          "[preload]") {
+  // gallery_abba links the validating library: its validator captures stacks with libunwind,
+  // whose lock the preload's validator would take again on the same thread. It must finish, with
+  // its own report of the inversion it demonstrates.
+  run_result result = run_under_lockdep(GALLERY_ABBA, "", "", 20);
+  log_output(result);
+  CHECK(result.exit_status != 124);
+  CHECK(find_line(result.lines, R"(.*\(&kvm->lock\)\{\+\.\+\.\}, at: .*)") < result.lines.size());
+}
+#endif
