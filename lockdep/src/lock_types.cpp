@@ -8,11 +8,12 @@
 #include "caller_frame.hpp"
 #include "fast_path.hpp"
 #include "hang_watchdog.hpp"
-#include "native_owner.hpp"
 #include "lockdep/mutex.hpp"
 #include "lockdep/shared_mutex.hpp"
 #include "lockdep/spinlock.hpp"
 #include "lockdep/validator.hpp"
+#include "native_owner.hpp"
+#include "other_validator.hpp"
 
 namespace lockdep {
 namespace {
@@ -23,6 +24,21 @@ acquire_request blocking(unsigned subclass, lock_access access = lock_access::ex
 
 acquire_request trylock(unsigned subclass, lock_access access = lock_access::exclusive) {
   return {subclass, access, true, true};
+}
+
+// The real lock operation `call` of one of these types: under lockdep-run, the LD_PRELOAD
+// validator leaves it to this one (other_validator.hpp), so a problem among these locks is
+// reported once. Without it, one test of a weak symbol.
+template <class Call>
+[[gnu::always_inline]] inline decltype(auto) own_native(Call&& call) {
+  if (detail::other_validator_present()) [[unlikely]] {
+    detail::enter_other_validator_work();
+    struct leave_on_return {
+      ~leave_on_return() { detail::leave_other_validator_work(); }
+    } leave;
+    return call();
+  }
+  return call();
 }
 
 // lock() and unlock() of the exclusive lock types, split so that the common case compiles to a
@@ -40,7 +56,7 @@ template <class RealLock>
     detail::acquire_lock(map, blocking(map.default_subclass()), ip);
   else
     detail::lock_acquire_full(map, blocking(map.default_subclass()), ip);
-  detail::lock_watching_for_hangs(real, ip);
+  own_native([&] { detail::lock_watching_for_hangs(real, ip); });
 }
 
 // The fast path of a blocking lock() in the default subclass. Declined while the hang watchdog
@@ -55,7 +71,7 @@ template <class RealLock>
 [[gnu::always_inline]] inline void lock_exclusive(lock_map& map, RealLock& real,
                                                   exclusive_owner& owner, const void* ip) {
   if (try_fast_lock(map, ip)) [[likely]]
-    real.lock();
+    own_native([&] { real.lock(); });
   else
     lock_default_full(map, real, ip);
   owner.take();
@@ -67,7 +83,7 @@ template <class RealLock>
 template <class NativeMutex>
 [[gnu::always_inline]] inline void lock_native(lock_map& map, NativeMutex& real, const void* ip) {
   if (try_fast_lock(map, ip)) [[likely]] {
-    pthread_mutex_lock(real.native_handle());
+    own_native([&] { pthread_mutex_lock(real.native_handle()); });
     return;
   }
   lock_default_full(map, real, ip);
@@ -89,10 +105,10 @@ template <class NativeMutex>
 [[gnu::always_inline]] inline void unlock_native(lock_map& map, NativeMutex& real,
                                                  const void* ip) {
   if (detail::try_fast_release(map)) [[likely]] {
-    pthread_mutex_unlock(real.native_handle());
+    own_native([&] { pthread_mutex_unlock(real.native_handle()); });
     return;
   }
-  if (release_native_full(map, *real.native_handle(), ip)) real.unlock();
+  if (release_native_full(map, *real.native_handle(), ip)) own_native([&] { real.unlock(); });
   detail::keep_caller_frame();
 }
 
@@ -105,13 +121,13 @@ template <class RealLock>
                                                     exclusive_owner& owner, const void* ip) {
   if (owner.held_by_caller() && detail::try_fast_release(map)) [[likely]] {
     owner.forget();
-    real.unlock();
+    own_native([&] { real.unlock(); });
     return;
   }
   bool owned = owner.release_by_caller();
   detail::lock_release_full(map, ip);
   if (owned)
-    real.unlock();
+    own_native([&] { real.unlock(); });
   else
     detail::keep_caller_frame();
 }
@@ -156,16 +172,17 @@ void mutex::lock() {
 
 void mutex::lock_nested(unsigned subclass) {
   detail::acquire_lock(map_, blocking(subclass), LOCKDEP_RET_IP);
-  detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
+  const void* caller = LOCKDEP_RET_IP;  // here, not in the lambda
+  own_native([&] { detail::lock_watching_for_hangs(real_, caller); });
 }
 
 void mutex::lock_from(const void* ip) {
   detail::acquire_lock(map_, blocking(map_.default_subclass()), ip);
-  detail::lock_watching_for_hangs(real_, ip);
+  own_native([&] { detail::lock_watching_for_hangs(real_, ip); });
 }
 
 bool mutex::try_lock() {
-  if (!real_.try_lock()) return false;
+  if (!own_native([&] { return real_.try_lock(); })) return false;
   detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
@@ -176,18 +193,19 @@ void mutex::unlock() {
 
 void recursive_mutex::lock() {
   if (owned_by_caller()) {
-    real_.lock();
+    own_native([&] { real_.lock(); });
     ++depth_;
     return;
   }
   detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
-  detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
+  const void* caller = LOCKDEP_RET_IP;  // here, not in the lambda
+  own_native([&] { detail::lock_watching_for_hangs(real_, caller); });
   owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   depth_ = 1;
 }
 
 bool recursive_mutex::try_lock() {
-  if (!real_.try_lock()) return false;
+  if (!own_native([&] { return real_.try_lock(); })) return false;
   if (owned_by_caller()) {
     ++depth_;
     return true;
@@ -207,7 +225,7 @@ void recursive_mutex::unlock() {
     owner_.store(std::thread::id{}, std::memory_order_relaxed);
     detail::release_lock(map_, LOCKDEP_RET_IP);
   }
-  real_.unlock();
+  own_native([&] { real_.unlock(); });
 }
 
 void timed_mutex::lock() {
@@ -215,13 +233,13 @@ void timed_mutex::lock() {
 }
 
 bool timed_mutex::try_lock() {
-  if (!real_.try_lock()) return false;
+  if (!own_native([&] { return real_.try_lock(); })) return false;
   detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
 }
 
 bool timed_mutex::try_lock_until_steady(std::chrono::steady_clock::time_point deadline) {
-  if (!real_.try_lock_until(deadline)) return false;
+  if (!own_native([&] { return real_.try_lock_until(deadline); })) return false;
   // LOCKDEP_RET_IP here is try_lock_for/until, inlined into the caller.
   detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
@@ -237,12 +255,13 @@ void shared_mutex::lock() {
 
 void shared_mutex::lock_nested(unsigned subclass) {
   detail::acquire_lock(map_, blocking(subclass), LOCKDEP_RET_IP);
-  detail::lock_watching_for_hangs(real_, LOCKDEP_RET_IP);
+  const void* caller = LOCKDEP_RET_IP;  // here, not in the lambda
+  own_native([&] { detail::lock_watching_for_hangs(real_, caller); });
   owner_.take();
 }
 
 bool shared_mutex::try_lock() {
-  if (!real_.try_lock()) return false;
+  if (!own_native([&] { return real_.try_lock(); })) return false;
   owner_.take();
   detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
@@ -255,39 +274,41 @@ void shared_mutex::unlock() {
 void shared_mutex::lock_shared() {
   detail::acquire_lock(map_, blocking(map_.default_subclass(), lock_access::shared),
                        LOCKDEP_RET_IP);
-  detail::lock_watching_for_hangs(shared_side{real_}, LOCKDEP_RET_IP);
+  const void* caller = LOCKDEP_RET_IP;  // here, not in the lambda
+  own_native([&] { detail::lock_watching_for_hangs(shared_side{real_}, caller); });
 }
 
 void shared_mutex::lock_shared_nested(unsigned subclass) {
   detail::acquire_lock(map_, blocking(subclass, lock_access::shared), LOCKDEP_RET_IP);
-  detail::lock_watching_for_hangs(shared_side{real_}, LOCKDEP_RET_IP);
+  const void* caller = LOCKDEP_RET_IP;  // here, not in the lambda
+  own_native([&] { detail::lock_watching_for_hangs(shared_side{real_}, caller); });
 }
 
 void shared_mutex::lock_from(const void* ip) {
   detail::acquire_lock(map_, blocking(map_.default_subclass()), ip);
-  detail::lock_watching_for_hangs(real_, ip);
+  own_native([&] { detail::lock_watching_for_hangs(real_, ip); });
   owner_.take();
 }
 
 void shared_mutex::lock_shared_from(const void* ip) {
   detail::acquire_lock(map_, blocking(map_.default_subclass(), lock_access::shared), ip);
-  detail::lock_watching_for_hangs(shared_side{real_}, ip);
+  own_native([&] { detail::lock_watching_for_hangs(shared_side{real_}, ip); });
 }
 
 bool shared_mutex::try_lock_shared_from(const void* ip) {
-  if (!real_.try_lock_shared()) return false;
+  if (!own_native([&] { return real_.try_lock_shared(); })) return false;
   detail::acquire_lock(map_, trylock(map_.default_subclass(), lock_access::shared), ip);
   return true;
 }
 
 bool shared_mutex::try_lock_shared() {
-  if (!real_.try_lock_shared()) return false;
+  if (!own_native([&] { return real_.try_lock_shared(); })) return false;
   detail::acquire_lock(map_, trylock(map_.default_subclass(), lock_access::shared), LOCKDEP_RET_IP);
   return true;
 }
 
 void shared_mutex::unlock_shared() {
-  if (detail::release_lock(map_, LOCKDEP_RET_IP)) real_.unlock_shared();
+  if (detail::release_lock(map_, LOCKDEP_RET_IP)) own_native([&] { real_.unlock_shared(); });
 }
 
 rwlock::rwlock(lockdep::source_location where) : instrumented_lock(where) {
@@ -300,7 +321,7 @@ rwlock::rwlock(lock_class_key& key, unsigned subclass) : instrumented_lock(key, 
   initialize();
 }
 rwlock::~rwlock() {
-  pthread_rwlock_destroy(&real_);
+  own_native([&] { pthread_rwlock_destroy(&real_); });
 }
 
 void rwlock::initialize() {
@@ -309,18 +330,18 @@ void rwlock::initialize() {
   pthread_rwlockattr_t attributes;
   pthread_rwlockattr_init(&attributes);
   pthread_rwlockattr_setkind_np(&attributes, PTHREAD_RWLOCK_PREFER_READER_NP);
-  pthread_rwlock_init(&real_, &attributes);
+  own_native([&] { pthread_rwlock_init(&real_, &attributes); });
   pthread_rwlockattr_destroy(&attributes);
 }
 
 void rwlock::lock() {
   detail::acquire_lock(map_, blocking(map_.default_subclass()), LOCKDEP_RET_IP);
-  pthread_rwlock_wrlock(&real_);
+  own_native([&] { pthread_rwlock_wrlock(&real_); });
   owner_.take();
 }
 
 bool rwlock::try_lock() {
-  if (pthread_rwlock_trywrlock(&real_) != 0) return false;
+  if (own_native([&] { return pthread_rwlock_trywrlock(&real_); }) != 0) return false;
   owner_.take();
   detail::acquire_lock(map_, trylock(map_.default_subclass()), LOCKDEP_RET_IP);
   return true;
@@ -329,24 +350,25 @@ bool rwlock::try_lock() {
 void rwlock::unlock() {
   bool owned = owner_.release_by_caller();
   detail::release_lock(map_, LOCKDEP_RET_IP);
-  if (owned) pthread_rwlock_unlock(&real_);
+  if (owned) own_native([&] { pthread_rwlock_unlock(&real_); });
 }
 
 void rwlock::lock_shared() {
   detail::acquire_lock(map_, blocking(map_.default_subclass(), lock_access::shared_recursive),
                        LOCKDEP_RET_IP);
-  pthread_rwlock_rdlock(&real_);
+  own_native([&] { pthread_rwlock_rdlock(&real_); });
 }
 
 bool rwlock::try_lock_shared() {
-  if (pthread_rwlock_tryrdlock(&real_) != 0) return false;
+  if (own_native([&] { return pthread_rwlock_tryrdlock(&real_); }) != 0) return false;
   detail::acquire_lock(map_, trylock(map_.default_subclass(), lock_access::shared_recursive),
                        LOCKDEP_RET_IP);
   return true;
 }
 
 void rwlock::unlock_shared() {
-  if (detail::release_lock(map_, LOCKDEP_RET_IP)) pthread_rwlock_unlock(&real_);
+  if (detail::release_lock(map_, LOCKDEP_RET_IP))
+    own_native([&] { pthread_rwlock_unlock(&real_); });
 }
 
 void spinlock::spin_until_acquired() {
