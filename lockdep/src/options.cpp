@@ -163,6 +163,20 @@ std::vector<option_error> parse_options(std::string_view text, options& into) {
   return errors;
 }
 
+void anchor_paths(options& configured, const std::string& directory) {
+  if (directory.empty()) return;
+  auto anchor = [&directory](std::string& path) {
+    if (path.empty() || path.front() == '/' || path == "stderr" || path == "stdout") return;
+    path = directory + (directory.back() == '/' ? "" : "/") + path;
+  };
+  for (std::string* path :
+       {&configured.log_path, &configured.json_log_path, &configured.suppressions,
+        &configured.dump_path, &configured.graph_dot_path, &configured.graph_json_path}) {
+    anchor(*path);
+  }
+  if (configured.source_root.empty()) configured.source_root = directory;
+}
+
 const options& current_options() {
   // Never destroyed: a lock in static storage destroyed at exit may be the first to ask for
   // the validator, after this function's statics would have gone.
@@ -177,10 +191,8 @@ const options& current_options() {
       }
     }
     // Read while the program starts, before a daemon's chdir("/") could change it.
-    if (read.source_root.empty()) {
-      char directory[4096];
-      if (getcwd(directory, sizeof directory) != nullptr) read.source_root = directory;
-    }
+    char directory[4096];
+    if (getcwd(directory, sizeof directory) != nullptr) anchor_paths(read, directory);
     return read_into;
   }();
   return *parsed;

@@ -452,6 +452,21 @@ TEST_CASE("preload: runs of standard library frames fold into one line unless as
   CHECK(find_line(all.lines, R"( +std::thread::_State_impl<.*)") < all.lines.size());
 }
 
+TEST_CASE("preload: relative dump paths are written where the program started", "[preload]") {
+  // The test runs from its build directory; the program moves to "/" before it exits and writes
+  // its dump then.
+  const std::string name = "chdir_daemon_dump.txt";
+  std::remove(name.c_str());
+  run_result result = run("chdir_daemon", "", "dump_path=" + name);
+  CHECK(result.exit_status == 0);
+  std::ifstream dump(name);
+  REQUIRE(dump.good());
+  std::string first_line;
+  std::getline(dump, first_line);
+  CHECK(first_line == "all lock classes:");
+  std::remove(name.c_str());
+}
+
 #ifdef GALLERY_ABBA
 TEST_CASE("preload: a program with its own validator runs under lockdep-run without hanging",
           "[preload]") {

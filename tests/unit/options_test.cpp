@@ -104,3 +104,24 @@ TEST_CASE("the hang timeout takes seconds", "[options]") {
     CHECK(lockdep::parse_options(bad, parsed).size() == 1);
   }
 }
+
+TEST_CASE("relative paths are anchored to the start directory", "[options]") {
+  lockdep::options configured;
+  REQUIRE(lockdep::parse_options("dump_path=state.txt:json_log_path=logs/r%p.jsonl:"
+                                 "graph_dot_path=/tmp/g.dot:log_path=stderr",
+                                 configured)
+              .empty());
+  lockdep::anchor_paths(configured, "/home/user/project");
+  CHECK(configured.dump_path == "/home/user/project/state.txt");
+  CHECK(configured.json_log_path == "/home/user/project/logs/r%p.jsonl");
+  CHECK(configured.graph_dot_path == "/tmp/g.dot");
+  CHECK(configured.log_path == "stderr");
+  CHECK(configured.suppressions.empty());
+  CHECK(configured.source_root == "/home/user/project");
+
+  lockdep::options rooted;
+  REQUIRE(lockdep::parse_options("source_root=/src:dump_path=stdout", rooted).empty());
+  lockdep::anchor_paths(rooted, "/");
+  CHECK(rooted.source_root == "/src");
+  CHECK(rooted.dump_path == "stdout");
+}

@@ -77,6 +77,12 @@ struct option_error {
 // errors; valid entries are applied even when others are malformed.
 std::vector<option_error> parse_options(std::string_view text, options& into);
 
+// Makes every relative path option (log_path, json_log_path, suppressions, the dump paths)
+// absolute under `directory`, and an unset source_root `directory` itself: a program that
+// changes its directory later (a daemon's chdir("/"), a child's) still writes and reads where
+// the user meant. "stderr" and "stdout" stay as they are.
+void anchor_paths(options& configured, const std::string& directory);
+
 // The options in force (LOCKDEP_OPTIONS, read on first use).
 const options& current_options();
 
