@@ -118,6 +118,9 @@ bool prepare_thread_state_slow(thread_lock_state& state) {
   // First use, or a testing reset forgot every class: held locks recorded before it mean
   // nothing now except that releasing them is fine, and the depth limit may have changed.
   watch_for_thread_end(state);
+  // The core first: the process's first lock starts it, and with it the hang watchdog, which
+  // must know this thread even if it never waits (the holder of a lock others wait for).
+  validator_core& shared = core();
   register_waiting_record(state);
   if (!state.counted) count_thread(state);
   if (state.held != nullptr && state.depth > 0) {
@@ -129,7 +132,7 @@ bool prepare_thread_state_slow(thread_lock_state& state) {
     }
   }
   auto depth = static_cast<std::uint32_t>(
-      std::clamp<std::size_t>(core().config.max_lock_depth, 1, options::lock_depth_ceiling));
+      std::clamp<std::size_t>(shared.config.max_lock_depth, 1, options::lock_depth_ceiling));
   if (state.max_depth != depth) {
     delete[] state.held;
     state.held = new held_lock[depth];

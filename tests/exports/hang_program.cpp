@@ -4,6 +4,9 @@
 // it, the holder lets go after 1.5 s. The program then finishes normally, its global locks
 // destroyed after main returns, with the watchdog thread still running.
 //
+// With the argument "first_lock", the lock the holder takes is the process's first: the holder
+// never waits, and must still be listed with it.
+//
 // With the argument "fork", the same runs in a child forked while another thread of the parent
 // waits on a lock: the child, which has neither the parent's watchdog thread nor that thread,
 // must report its own hang, and only that one. The parent exits with the child's status.
@@ -56,6 +59,33 @@ int run_hang() {
 }
 
 lockdep::mutex parent_held{"hang_parent_held"};
+lockdep::mutex first_held{"hang_first_held"};
+
+// The holder takes the process's first lock (the validator starts, and arms the watchdog, in
+// that very call) and keeps it until the waiter's hang is reported.
+int run_hang_on_first_lock() {
+  std::atomic<bool> holding{false};
+  std::atomic<bool> reported{false};
+  std::thread holder([&] {
+    pthread_setname_np(pthread_self(), "holder");
+    std::lock_guard guard(first_held);
+    holding = true;
+    auto until = std::chrono::steady_clock::now() + 30s;
+    while (!reported && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  while (!holding) std::this_thread::sleep_for(1ms);
+  lockdep::report_subscription watch([&](const lockdep::report&) { reported = true; });
+  std::thread waiter([] {
+    pthread_setname_np(pthread_self(), "waiter");
+    std::lock_guard first(outer);
+    std::lock_guard second(first_held);
+  });
+  holder.join();
+  waiter.join();
+  return 0;
+}
 
 // Whether thread `tid` of this process is asleep (state S in its /proc stat line).
 bool sleeping(pid_t tid) {
@@ -93,5 +123,6 @@ int run_hang_in_child() {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "fork") return run_hang_in_child();
+  if (argc > 1 && std::string_view(argv[1]) == "first_lock") return run_hang_on_first_lock();
   return run_hang();
 }
