@@ -34,6 +34,27 @@ foreach(config Debug Release)
   endif()
 endforeach()
 
+# Zero cost includes zero dependencies: a Release consumer (validation compiled out) needs none
+# of the validator's shared libraries, with GCC and with Clang (which, unlike Debian's GCC, does
+# not drop unused libraries by itself).
+find_program(READELF readelf REQUIRED)
+find_program(CLANGXX clang++)
+set(release_consumers ${WORK_DIR}/consumer-Release/consumer)
+if(CLANGXX)
+  set(clang_build ${WORK_DIR}/consumer-Release-clang)
+  must_succeed("configure the Release consumer with Clang" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/consumer
+    -B ${clang_build} -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix}
+    -DCMAKE_CXX_COMPILER=${CLANGXX})
+  must_succeed("build the Release consumer with Clang" ${CMAKE_COMMAND} --build ${clang_build})
+  list(APPEND release_consumers ${clang_build}/consumer)
+endif()
+foreach(consumer IN LISTS release_consumers)
+  must_succeed("read ${consumer}" ${READELF} -d ${consumer})
+  if(last_output MATCHES "libunwind|libdw|libspdlog|libfmt")
+    message(FATAL_ERROR "${consumer} (validation off) needs the validator's libraries:\n${last_output}")
+  endif()
+endforeach()
+
 find_program(PKG_CONFIG pkg-config REQUIRED)
 set(ENV{PKG_CONFIG_PATH} ${prefix}/lib/pkgconfig)
 must_succeed("pkg-config" ${PKG_CONFIG} --cflags --libs lockdep-alloc)
