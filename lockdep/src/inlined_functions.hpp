@@ -3,7 +3,8 @@
 // around the address), so that a frame shows every function and line a call went through, as
 // `eu-addr2line -i -f` does, and the line its own function holds.
 //
-// Not thread-safe: it reads through a libdwfl session, which process_debug_info (debug_info.hpp) serializes.
+// Not thread-safe: it reads through a libdwfl session, which process_debug_info
+// (debug_info.hpp) serializes.
 #pragma once
 
 #include <cstdint>

@@ -75,11 +75,11 @@ stack_trace stored_stack(std::uint32_t trace);
 
 // Counts the report and turns validation off unless keep_going (in keep_going mode a report
 // whose id was issued before is dropped), then queues it for deliver_issued_reports() (which
-// in_graph_section calls once the lock is released). A report matched by an `order:` suppression is
-// only counted as suppressed; one that suppressions may match only once it is symbolized
-// (`function:` rules; `order:` rules when a class is named at delivery, see lock_names.hpp) is
-// decided at delivery and turns validation off only if it is kept. False when the report was
-// dropped here. Graph lock held.
+// in_graph_section calls once the lock is released). A report matched by an `order:`
+// suppression is only counted as suppressed; one that suppressions may match only once it is
+// symbolized (`function:` rules; `order:` rules when a class is named at delivery, see
+// lock_names.hpp) is decided at delivery and turns validation off only if it is kept. False
+// when the report was dropped here. Graph lock held.
 bool issue(report&& finished);
 
 // A report that a table is full: always turns validation off, like the kernel.
